@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Domain engine: the rounds that follow a configuration change.
+ *
+ * SYNC: every member announces its epoch, applied point and the chain hashes
+ * of its unapplied log. From these every member computes the same plan:
+ * among the members of the most recent epoch, the highest applied point A
+ * and the longest prefix p >= A common to all their logs. An entry that was
+ * safe anywhere is held by every member of its configuration, so it lies
+ * within p; entries after p were never applied anywhere and are dropped
+ * (their origins re-send them). Members of that epoch reach p from their own
+ * log; the others receive the state at A plus the entries up to p.
+ *
+ * EPOCH: only a quorate configuration goes on. Every member makes the
+ * promise of the new epoch durable, then acknowledges; once every member has,
+ * the domain is ACTIVE: entries through p and the membership event are
+ * applied, the rest is dropped, held requests are logged. An inquorate
+ * configuration applies nothing and refuses requests. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <qb/qblog.h>
+
+#include <blkspace/errors.h>
+
+#include "domain-internal.h"
+
+static void send_sync(struct domain *d)
+{
+	size_t n = d->log_n;
+	if (n > WIRE_SYNC_MAX_TAIL) {
+		dlog(d, LOG_ERR, "log of %zu unapplied entries exceeds %d, announcing only the first", n,
+		     WIRE_SYNC_MAX_TAIL);
+		n = WIRE_SYNC_MAX_TAIL;
+	}
+	uint64_t *tail = malloc((n ? n : 1) * sizeof(*tail));
+	if (!tail) {
+		dlog(d, LOG_ERR, "no memory for the SYNC message; waiting for the next change");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		tail[i] = d->log[i].hash;
+	struct wire_sync s = {
+		.proto_min = WIRE_PROTO_MIN,
+		.proto_max = WIRE_PROTO_MAX,
+		.cluster_size = d->cluster_size,
+		.sync_id = d->sync_id,
+		.view_id = d->view_id,
+		.promise = d->promise,
+		.epoch = d->epoch,
+		.applied = d->applied,
+		.applied_hash = d->applied_hash,
+		.n_tail = (uint32_t)n,
+	};
+	struct wbuf w;
+	wbuf_init(&w);
+	wire_put_sync(&w, &s, tail);
+	domain_send(d, WIRE_SYNC, 0, &w);
+	wbuf_done(&w);
+	free(tail);
+}
+
+void sync_reset(struct domain *d)
+{
+	free(d->rx.data);
+	memset(&d->rx, 0, sizeof(d->rx));
+	memset(&d->plan, 0, sizeof(d->plan));
+	d->receiving = false;
+	d->in_plan = false;
+	d->epoch_ack_due = false;
+}
+
+void sync_start(struct domain *d)
+{
+	d->phase = DOMAIN_SYNC;
+	send_sync(d);
+	domain_changed(d);
+}
+
+/* Chain hash of member m at position s, if it reported one (s >= applied). */
+static bool member_hash(const struct member *m, uint64_t s, uint64_t *ret)
+{
+	if (s == m->sync.applied) {
+		*ret = m->sync.applied_hash;
+		return true;
+	}
+	if (s < m->sync.applied || s - m->sync.applied > m->sync.n_tail)
+		return false;
+	*ret = m->tail[s - m->sync.applied - 1];
+	return true;
+}
+
+/* Members of the plan: the most recent epoch, consistent with the source at A. */
+static void plan_members(const struct domain *d, struct sync_plan *plan, bool *in)
+{
+	const struct member *src = NULL;
+	for (size_t i = 0; i < d->n_members; i++) {
+		const struct member *m = &d->members[i];
+		in[i] = m->sync.epoch == plan->epoch;
+		if (in[i] && (!src || m->sync.applied > src->sync.applied))
+			src = m; /* sorted by nodeid: ties keep the lowest */
+	}
+	plan->applied = src->sync.applied;
+	plan->source = src->nodeid;
+	for (size_t i = 0; i < d->n_members; i++) {
+		uint64_t h;
+		if (in[i] && (!member_hash(&d->members[i], plan->applied, &h) ||
+		              h != src->sync.applied_hash)) {
+			dlog(d, LOG_ERR, "node %u's log disagrees with node %u at %llu; it reloads",
+			     d->members[i].nodeid, src->nodeid, (unsigned long long)plan->applied);
+			in[i] = false;
+		}
+	}
+}
+
+/* Longest prefix after A common to every plan member's log. */
+static uint64_t common_prefix(const struct domain *d, const struct sync_plan *plan, const bool *in)
+{
+	uint64_t p = plan->applied;
+	for (;;) {
+		uint64_t want = 0, h;
+		bool first = true;
+		for (size_t i = 0; i < d->n_members; i++) {
+			if (!in[i])
+				continue;
+			if (!member_hash(&d->members[i], p + 1, &h) || (!first && h != want))
+				return p;
+			want = h;
+			first = false;
+		}
+		p++;
+	}
+}
+
+static void make_plan(struct domain *d, bool *in)
+{
+	struct sync_plan *plan = &d->plan;
+	memset(plan, 0, sizeof(*plan));
+	uint64_t promise = 0;
+	for (size_t i = 0; i < d->n_members; i++) {
+		const struct member *m = &d->members[i];
+		if (m->sync.epoch > plan->epoch)
+			plan->epoch = m->sync.epoch;
+		if (m->sync.promise > promise)
+			promise = m->sync.promise;
+	}
+	plan->new_epoch = promise + 1;
+	plan_members(d, plan, in);
+	plan->commit = common_prefix(d, plan, in);
+}
+
+/* Stream the state at A plus the entries through p to the members outside the plan. */
+static void send_transfer(struct domain *d)
+{
+	struct wbuf blob, w;
+	wbuf_init(&blob);
+	wbuf_init(&w);
+	int rc = state_encode(d, &blob, d->plan.commit);
+	if (rc < 0 || blob.len > UINT32_MAX) {
+		dlog(d, LOG_ERR, "cannot encode the state for transfer: %s", blkspace_strerror(rc));
+		goto out;
+	}
+	uint32_t crc = crc32c(0, blob.data, blob.len);
+	size_t off = 0;
+	do {
+		size_t n = blob.len - off < WIRE_CHUNK_DATA_BYTES ? blob.len - off : WIRE_CHUNK_DATA_BYTES;
+		struct wire_snapshot s = {
+			.view_id = d->view_id, .sync_id = d->sync_id,
+			.epoch = d->plan.epoch, .seq = d->plan.commit,
+			.total_len = (uint32_t)blob.len, .offset = (uint32_t)off, .total_crc = crc,
+			.data = blob.data + off, .data_len = n,
+		};
+		wbuf_reset(&w);
+		wire_put_snapshot(&w, &s);
+		domain_send(d, WIRE_SNAPSHOT, 0, &w);
+		off += n;
+	} while (off < blob.len);
+	dlog(d, LOG_INFO, "sent state (%llu, %llu) and log through %llu, %zu bytes",
+	     (unsigned long long)d->epoch, (unsigned long long)d->applied,
+	     (unsigned long long)d->plan.commit, blob.len);
+out:
+	wbuf_done(&blob);
+	wbuf_done(&w);
+}
+
+/* Every member announced: decide, identically everywhere. */
+static void sync_complete(struct domain *d)
+{
+	uint32_t size = 0;
+	for (size_t i = 0; i < d->n_members; i++)
+		if (d->members[i].sync.cluster_size > size)
+			size = d->members[i].sync.cluster_size;
+	d->group_cluster_size = size;
+	if (!domain_is_quorate_config(d)) {
+		d->phase = DOMAIN_INQUORATE;
+		dlog(d, LOG_INFO, "%zu of %u nodes: not quorate, state frozen at (%llu, %llu)",
+		     d->n_members, size, (unsigned long long)d->epoch, (unsigned long long)d->applied);
+		held_reject(d);
+		domain_changed(d);
+		return;
+	}
+	bool in[DOMAIN_MAX_MEMBERS], laggards = false;
+	make_plan(d, in);
+	for (size_t i = 0; i < d->n_members; i++) {
+		laggards |= !in[i];
+		if (d->members[i].nodeid == d->nodeid)
+			d->in_plan = in[i];
+	}
+	if (!d->in_plan) {
+		d->receiving = true;
+		d->rx.active = true;
+		dlog(d, LOG_INFO, "state (%llu, %llu) is behind epoch %llu, receiving from node %u",
+		     (unsigned long long)d->epoch, (unsigned long long)d->applied,
+		     (unsigned long long)d->plan.epoch, d->plan.source);
+	} else if (laggards && d->nodeid == d->plan.source) {
+		send_transfer(d);
+	}
+	d->phase = DOMAIN_EPOCH;
+	persist_promise(d);
+	d->epoch_ack_due = true; /* sent by sync_on_persisted() after the commit */
+	domain_changed(d);
+}
+
+void sync_on_sync(struct domain *d, struct member *m, const struct wire_sync *s, struct rbuf *r)
+{
+	if (d->phase != DOMAIN_SYNC || s->view_id != d->view_id || s->sync_id <= m->last_sync_id) {
+		dlog(d, LOG_DEBUG, "stale SYNC from node %u, ignoring", m->nodeid);
+		return;
+	}
+	if (s->proto_max < WIRE_PROTO_MIN || s->proto_min > WIRE_PROTO_MAX)
+		dlog(d, LOG_ERR, "node %u speaks protocol %u..%u, we speak %u..%u", m->nodeid,
+		     s->proto_min, s->proto_max, WIRE_PROTO_MIN, WIRE_PROTO_MAX);
+	uint64_t *tail = malloc((s->n_tail ? s->n_tail : 1) * sizeof(*tail));
+	if (!tail) {
+		dlog(d, LOG_ERR, "no memory for node %u's SYNC; waiting for the next change", m->nodeid);
+		return;
+	}
+	for (uint32_t i = 0; i < s->n_tail; i++)
+		tail[i] = rbuf_get_u64(r);
+	free(m->tail);
+	m->tail = tail;
+	m->sync = *s;
+	m->have_sync = true;
+	m->last_sync_id = s->sync_id;
+	for (size_t i = 0; i < d->n_members; i++)
+		if (!d->members[i].have_sync)
+			return;
+	sync_complete(d);
+}
+
+void sync_on_persisted(struct domain *d)
+{
+	if (!d->epoch_ack_due || d->phase != DOMAIN_EPOCH)
+		return;
+	d->epoch_ack_due = false;
+	struct wire_epoch_ack a = {
+		.view_id = d->view_id, .sync_id = d->sync_id, .epoch = d->plan.new_epoch,
+	};
+	struct wbuf w;
+	wbuf_init(&w);
+	wire_put_epoch_ack(&w, &a);
+	domain_send(d, WIRE_EPOCH_ACK, 0, &w);
+	wbuf_done(&w);
+}
+
+/* The new epoch is promised everywhere and we hold the plan's log prefix. */
+static void activate(struct domain *d)
+{
+	uint32_t ids[DOMAIN_MAX_MEMBERS];
+	for (size_t i = 0; i < d->n_members; i++)
+		ids[i] = d->members[i].nodeid;
+	apply_activation(d, d->plan.new_epoch, d->plan.commit, ids, d->n_members, true);
+	dlog(d, LOG_INFO, "active in epoch %llu at seq %llu with %zu members",
+	     (unsigned long long)d->epoch, (unsigned long long)d->applied, d->n_members);
+	d->durable_seq = 0; /* nothing of this epoch is durable until the next commit */
+	d->announced_seq = 0;
+	for (size_t i = 0; i < d->n_members; i++)
+		d->members[i].received = 0;
+	held_log(d);
+	request_recheck(d);
+	domain_changed(d);
+}
+
+void sync_on_epoch_ack(struct domain *d, struct member *m, const struct wire_epoch_ack *a)
+{
+	if (d->phase != DOMAIN_EPOCH || a->view_id != d->view_id || a->epoch != d->plan.new_epoch ||
+	    !m->have_sync || a->sync_id != m->sync.sync_id) {
+		dlog(d, LOG_DEBUG, "stale EPOCH_ACK from node %u, ignoring", m->nodeid);
+		return;
+	}
+	m->acked_epoch = true;
+	for (size_t i = 0; i < d->n_members; i++)
+		if (!d->members[i].acked_epoch)
+			return;
+	d->phase = DOMAIN_ACTIVE;
+	if (!d->receiving)
+		activate(d);
+	else
+		domain_changed(d);
+}
+
+/* The whole transfer arrived: adopt it durably, then catch up. */
+static void transfer_complete(struct domain *d)
+{
+	struct transfer_rx *rx = &d->rx;
+	int rc = BLKSPACE_E_CORRUPT;
+	if (crc32c(0, rx->data, rx->total_len) == rx->total_crc) {
+		struct rbuf r;
+		rbuf_init(&r, rx->data, rx->total_len);
+		rc = state_load(d, &r);
+	}
+	if (rc == 0 && (d->epoch != d->plan.epoch || d->applied != d->plan.applied ||
+	                log_last(d) != d->plan.commit))
+		rc = BLKSPACE_E_CORRUPT;
+	free(rx->data);
+	memset(rx, 0, sizeof(*rx));
+	if (rc == 0 && d->durable)
+		rc = save_snapshot(d);
+	if (rc < 0) {
+		dlog(d, LOG_ERR, "state transfer from node %u failed: %s; waiting for the next change",
+		     d->plan.source, blkspace_strerror(rc));
+		return;
+	}
+	d->receiving = false;
+	d->in_plan = true;
+	dlog(d, LOG_INFO, "loaded state (%llu, %llu) and log through %llu from node %u",
+	     (unsigned long long)d->epoch, (unsigned long long)d->applied,
+	     (unsigned long long)d->plan.commit, d->plan.source);
+	if (d->phase == DOMAIN_ACTIVE)
+		activate(d);
+	else
+		domain_changed(d);
+}
+
+void sync_on_transfer(struct domain *d, uint32_t from, const struct wire_snapshot *s)
+{
+	struct transfer_rx *rx = &d->rx;
+	struct member *src = domain_member(d, from);
+	if (!rx->active || from != d->plan.source || !src || s->sync_id != src->sync.sync_id ||
+	    s->view_id != d->view_id || s->epoch != d->plan.epoch || s->seq != d->plan.commit)
+		return; /* not for us, or from an earlier round */
+	if (s->offset != rx->received || (rx->data && s->total_len != rx->total_len)) {
+		dlog(d, LOG_WARNING, "state chunk at %u from node %u out of order (have %u), ignoring",
+		     s->offset, from, rx->received);
+		return;
+	}
+	if (!rx->data) {
+		rx->data = malloc(s->total_len ? s->total_len : 1);
+		if (!rx->data) {
+			dlog(d, LOG_ERR, "no memory for a %u-byte state transfer", s->total_len);
+			rx->active = false;
+			return;
+		}
+		rx->total_len = s->total_len;
+		rx->total_crc = s->total_crc;
+	}
+	memcpy(rx->data + rx->received, s->data, s->data_len);
+	rx->received += (uint32_t)s->data_len;
+	if (rx->received == rx->total_len)
+		transfer_complete(d);
+}

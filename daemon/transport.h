@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Transport backends: closed process groups with agreed order and virtual
+ * synchrony. cpg (libcpg) in production, sim (the simulated network) in tests
+ * and for a single-node daemon without corosync.
+ *
+ * Contract: send() copies and queues; messages of one group leave in FIFO
+ * order and are never dropped while the group is joined (flow control is
+ * retried on a timer, never by blocking). Callbacks come from the loop, one
+ * dispatch at a time; on_batch_end() follows every dispatch that delivered
+ * something. After on_disconnect() the backend rejoins by itself and the next
+ * on_confchg() includes us again. */
+#ifndef BLKSPACE_TRANSPORT_H
+#define BLKSPACE_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "domain.h"
+
+struct transport_group;
+
+struct transport_callbacks {
+	void (*on_deliver)(void *data, uint32_t nodeid, const void *msg, size_t len);
+	void (*on_confchg)(void *data, const struct domain_member_id *members, size_t n);
+	void (*on_batch_end)(void *data);
+	void (*on_disconnect)(void *data);
+};
+
+struct transport_ops {
+	const char *name;
+	/* Our nodeid, 0 while not connected to the cluster engine. */
+	uint32_t (*local_nodeid)(void *backend);
+	int (*join)(void *backend, const char *group, const struct transport_callbacks *cb,
+	            void *cb_data, struct transport_group **ret_group);
+	int (*send)(struct transport_group *g, const void *msg, size_t len);
+	/* Leave the group; a final on_confchg() without us follows. */
+	int (*leave)(struct transport_group *g);
+	/* Forget the group at once, without callbacks; accepts NULL. */
+	void (*destroy)(struct transport_group *g);
+};
+
+static inline uint32_t transport_local_nodeid(const struct transport_ops *ops, void *backend)
+{
+	return ops->local_nodeid(backend);
+}
+
+#endif
