@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests of the replicated domain engine: bad peer input first (fed
+ * straight into a domain), then scenarios with real nodes over the simulated
+ * network and disks: forming, answering only once safe, minority refusal,
+ * waiting for quorum, restart with state transfer in chunks, cold start of
+ * the whole cluster, duplicates, cancellation. */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <blkspace/errors.h>
+
+#include "control.h"
+#include "domain.h"
+#include "node.h"
+#include "quorum-sim.h"
+#include "simnet.h"
+#include "store-mem.h"
+#include "transport-sim.h"
+#include "wire.h"
+
+#define MAX_NODES 5
+#define RUN_LIMIT 100000
+
+/* --- a cluster of nodes over simnet ------------------------------------------- */
+
+struct tnode {
+	struct node *node;
+	struct mem_disk *disk;
+	struct sim_transport t;
+	struct sim_quorum q;
+	unsigned replies;
+	uint64_t last_token;
+	int last_result;
+};
+
+struct tcluster {
+	struct simnet *net;
+	unsigned n;
+	struct tnode nodes[MAX_NODES + 1];
+	uint64_t next_token;
+};
+
+static void on_reply(void *host, uint64_t token, int result, const void *data, size_t len)
+{
+	struct tnode *tn = host;
+	tn->replies++;
+	tn->last_token = token;
+	tn->last_result = result;
+}
+
+static void tc_up(struct tcluster *tc, unsigned i)
+{
+	struct tnode *tn = &tc->nodes[i];
+	simnet_node_up(tc->net, i);
+	struct node_params p = {
+		.transport = &sim_transport_ops, .transport_backend = &tn->t,
+		.quorum = &sim_quorum_ops, .quorum_backend = &tn->q,
+		.store = &mem_store_ops, .store_backend = tn->disk,
+		.reply = on_reply, .host = tn,
+	};
+	ck_assert_int_eq(node_create(&p, &tn->node), 0);
+	ck_assert_int_eq(node_start(tn->node), 0);
+}
+
+static void tc_kill(struct tcluster *tc, unsigned i)
+{
+	simnet_node_kill(tc->net, i);
+	node_destroy(tc->nodes[i].node);
+	tc->nodes[i].node = NULL;
+}
+
+/* Run the network until nothing is in flight. */
+static void tc_run(struct tcluster *tc)
+{
+	for (int k = 0; k < RUN_LIMIT; k++) {
+		int changes = simnet_settle(tc->net);
+		if (!simnet_step(tc->net) && changes == 0 && simnet_in_flight(tc->net) == 0)
+			return;
+	}
+	ck_abort_msg("the network did not quiesce");
+}
+
+static void tc_init(struct tcluster *tc, unsigned n, uint64_t seed)
+{
+	memset(tc, 0, sizeof(*tc));
+	tc->n = n;
+	tc->net = simnet_create(n, seed);
+	tc->next_token = 1;
+	for (unsigned i = 1; i <= n; i++) {
+		tc->nodes[i].disk = mem_disk_create();
+		tc->nodes[i].t = (struct sim_transport){ tc->net, i };
+		tc->nodes[i].q = (struct sim_quorum){ tc->net, i };
+		tc_up(tc, i);
+	}
+	tc_run(tc);
+}
+
+static void tc_done(struct tcluster *tc)
+{
+	for (unsigned i = 1; i <= tc->n; i++) {
+		node_destroy(tc->nodes[i].node);
+		mem_disk_destroy(tc->nodes[i].disk);
+	}
+	simnet_destroy(tc->net);
+}
+
+static int tc_set(struct tcluster *tc, unsigned i, const char *key, const char *value,
+                  unsigned flags, uint64_t *ret_token)
+{
+	struct wbuf w;
+	wbuf_init(&w);
+	const char *k[1] = { key }, *v[1] = { value };
+	props_encode_request(&w, k, v, 1);
+	uint64_t token = tc->next_token++;
+	int rc = node_submit(tc->nodes[i].node, CONTROL_OP_PROPERTY_SET, w.data, w.len, flags, token);
+	wbuf_done(&w);
+	if (ret_token)
+		*ret_token = token;
+	return rc;
+}
+
+static const char *tc_get(struct tcluster *tc, unsigned i, const char *key)
+{
+	const struct control_state *cs = node_control_state(tc->nodes[i].node);
+	const struct prop *p = cs ? props_get(&cs->props, key) : NULL;
+	return p ? p->value : NULL;
+}
+
+static struct domain_status tc_status(struct tcluster *tc, unsigned i)
+{
+	struct domain_status st;
+	domain_get_status(node_control_domain(tc->nodes[i].node), &st);
+	return st;
+}
+
+static void assert_all_equal(struct tcluster *tc)
+{
+	struct domain_status ref = tc_status(tc, 1);
+	for (unsigned i = 2; i <= tc->n; i++) {
+		struct domain_status st = tc_status(tc, i);
+		ck_assert_int_eq(st.phase, DOMAIN_ACTIVE);
+		ck_assert_uint_eq(st.epoch, ref.epoch);
+		ck_assert_uint_eq(st.seq, ref.seq);
+		ck_assert_uint_eq(st.digest, ref.digest);
+	}
+}
+
+/* --- bad input, fed to one domain directly ---------------------------------------------- */
+
+struct fake_host {
+	unsigned sent, replies;
+};
+
+static void fh_send(void *host, const void *msg, size_t len) { ((struct fake_host *)host)->sent++; }
+static void fh_persist(void *host, const void *rec, size_t len) {}
+static int fh_save(void *host, const void *snap, size_t len) { return 0; }
+static void fh_reply(void *host, uint64_t token, int result, const void *data, size_t len)
+{
+	((struct fake_host *)host)->replies++;
+}
+static void fh_changed(void *host) {}
+
+static const struct domain_env fake_env = {
+	.send = fh_send, .persist = fh_persist, .save_snapshot = fh_save,
+	.reply = fh_reply, .changed = fh_changed,
+};
+
+static struct domain *fake_domain(struct fake_host *fh)
+{
+	struct domain_params p = {
+		.name = "test", .nodeid = 1, .incarnation = 1, .cluster_size = 3,
+		.quorum = DOMAIN_QUORUM_CLUSTER, .svc = &control_service_ops, .env = &fake_env, .host = fh,
+	};
+	struct domain *d;
+	ck_assert_int_eq(domain_create(&p, &d), 0);
+	struct domain_member_id ids[2] = { { 1, 100 }, { 2, 200 } };
+	domain_on_confchg(d, ids, 2);
+	return d;
+}
+
+static void make_msg(struct wbuf *w, const char *domain, uint16_t type, uint32_t origin,
+                     const struct wbuf *payload)
+{
+	struct wire_header h = { .version = WIRE_PROTO_MAX, .type = type, .origin = origin,
+		                 .domain = wire_domain_id(domain), .incarnation = 1, .request_id = 1 };
+	wbuf_reset(w);
+	wire_begin(w, &h);
+	if (payload)
+		wbuf_put_bytes(w, payload->data, payload->len);
+	ck_assert_int_eq(wire_finish(w), 0);
+}
+
+START_TEST(test_domain_bad_peer_messages_are_dropped)
+{
+	struct fake_host fh = { 0 };
+	struct domain *d = fake_domain(&fh);
+	struct domain_status before, after;
+	domain_get_status(d, &before);
+	unsigned sent = fh.sent;
+	struct wbuf w, p;
+	wbuf_init(&w);
+	wbuf_init(&p);
+	uint8_t garbage[100];
+	memset(garbage, 0xab, sizeof(garbage));
+	domain_on_deliver(d, 2, garbage, 0);
+	domain_on_deliver(d, 2, garbage, 10);
+	domain_on_deliver(d, 2, garbage, sizeof(garbage));
+	/* wrong domain, origin that is not the sender, a non-member */
+	make_msg(&w, "other", WIRE_STABLE, 2, NULL);
+	domain_on_deliver(d, 2, w.data, w.len);
+	make_msg(&w, "test", WIRE_STABLE, 3, NULL);
+	domain_on_deliver(d, 2, w.data, w.len);
+	domain_on_deliver(d, 3, w.data, w.len);
+	/* truncated SYNC, SYNC with a tail count that lies, trailing bytes */
+	wbuf_put_u32(&p, 7);
+	make_msg(&w, "test", WIRE_SYNC, 2, &p);
+	domain_on_deliver(d, 2, w.data, w.len);
+	struct wire_sync s = { .proto_min = 1, .proto_max = 1, .cluster_size = 3, .sync_id = 1,
+		               .promise = 1, .n_tail = 5 };
+	uint64_t tail[5] = { 0 };
+	wbuf_reset(&p);
+	wire_put_sync(&p, &s, tail);
+	p.len -= 8;
+	make_msg(&w, "test", WIRE_SYNC, 2, &p);
+	domain_on_deliver(d, 2, w.data, w.len);
+	/* a REQUEST whose body length runs past the end */
+	wbuf_reset(&p);
+	wbuf_put_u16(&p, CONTROL_OP_PROPERTY_SET);
+	wbuf_put_u16(&p, 0);
+	wbuf_put_u32(&p, 1000);
+	make_msg(&w, "test", WIRE_REQUEST, 2, &p);
+	domain_on_deliver(d, 2, w.data, w.len);
+	domain_get_status(d, &after);
+	ck_assert_int_eq(after.phase, DOMAIN_SYNC); /* still waiting for a real SYNC */
+	ck_assert_uint_eq(after.seq, before.seq);
+	ck_assert_uint_eq(after.logged, before.logged);
+	ck_assert_uint_eq(after.digest, before.digest);
+	ck_assert_uint_eq(fh.sent, sent);
+	ck_assert_uint_eq(fh.replies, 0);
+	wbuf_done(&w);
+	wbuf_done(&p);
+	domain_destroy(d);
+}
+END_TEST
+
+START_TEST(test_domain_bad_journal_is_refused)
+{
+	struct fake_host fh = { 0 };
+	struct domain_params p = {
+		.name = "test", .nodeid = 1, .incarnation = 1, .cluster_size = 1, .durable = true,
+		.quorum = DOMAIN_QUORUM_CLUSTER, .svc = &control_service_ops, .env = &fake_env, .host = &fh,
+	};
+	struct domain *d;
+	ck_assert_int_eq(domain_create(&p, &d), 0);
+	uint8_t junk[16] = { 99, 1, 2, 3 };
+	ck_assert_int_lt(domain_replay(d, junk, sizeof(junk)), 0);
+	ck_assert_int_lt(domain_replay(d, junk, 0), 0);
+	ck_assert_int_eq(domain_restore_snapshot(d, junk, sizeof(junk)), BLKSPACE_E_CORRUPT);
+	domain_destroy(d);
+}
+END_TEST
+
+START_TEST(test_domain_unknown_operation_is_refused_everywhere)
+{
+	struct tcluster tc;
+	tc_init(&tc, 3, 1);
+	uint8_t body[4] = { 1, 2, 3, 4 };
+	ck_assert_int_eq(node_submit(tc.nodes[1].node, 999, body, sizeof(body), 0, 77), 0);
+	tc_run(&tc);
+	ck_assert_uint_eq(tc.nodes[1].replies, 1);
+	ck_assert_int_eq(tc.nodes[1].last_result, -EOPNOTSUPP);
+	assert_all_equal(&tc);
+	tc_done(&tc);
+}
+END_TEST
+
+/* --- scenarios ----------------------------------------------------------------------- */
+
+START_TEST(test_domain_forms_and_answers)
+{
+	struct tcluster tc;
+	tc_init(&tc, 3, 2);
+	for (unsigned i = 1; i <= 3; i++) {
+		struct domain_status st = tc_status(&tc, i);
+		ck_assert_int_eq(st.phase, DOMAIN_ACTIVE);
+		ck_assert_uint_eq(st.n_members, 3);
+		ck_assert_uint_eq(st.writer, 1);
+	}
+	uint64_t token;
+	ck_assert_int_eq(tc_set(&tc, 2, "color", "blue", 0, &token), 0);
+	tc_run(&tc);
+	ck_assert_uint_eq(tc.nodes[2].replies, 1);
+	ck_assert_uint_eq(tc.nodes[2].last_token, token);
+	ck_assert_int_eq(tc.nodes[2].last_result, 0);
+	for (unsigned i = 1; i <= 3; i++)
+		ck_assert_str_eq(tc_get(&tc, i, "color"), "blue");
+	assert_all_equal(&tc);
+	tc_done(&tc);
+}
+END_TEST
+
+/* The origin answers only once every member holds the entry: with one
+ * member's messages held back, no answer may come. */
+START_TEST(test_domain_answers_only_when_safe)
+{
+	struct tcluster tc;
+	tc_init(&tc, 3, 3);
+	ck_assert_int_eq(tc_set(&tc, 1, "k", "v", 0, NULL), 0);
+	/* deliver the request, then only a little more */
+	for (int i = 0; i < 3; i++)
+		simnet_step(tc.net);
+	ck_assert_uint_eq(tc.nodes[1].replies, 0);
+	ck_assert_ptr_null(tc_get(&tc, 1, "k")); /* not applied before it is safe */
+	tc_run(&tc);
+	ck_assert_uint_eq(tc.nodes[1].replies, 1);
+	ck_assert_str_eq(tc_get(&tc, 3, "k"), "v");
+	tc_done(&tc);
+}
+END_TEST
+
+START_TEST(test_domain_minority_refuses_majority_goes_on)
+{
+	struct tcluster tc;
+	tc_init(&tc, 3, 4);
+	simnet_set_component(tc.net, 3, 1);
+	tc_run(&tc);
+	ck_assert_int_eq(tc_status(&tc, 3).phase, DOMAIN_INQUORATE);
+	ck_assert_int_eq(tc_set(&tc, 3, "k", "minority", 0, NULL), BLKSPACE_E_NOQUORUM);
+	ck_assert_int_eq(tc_set(&tc, 1, "k", "majority", 0, NULL), 0);
+	tc_run(&tc);
+	ck_assert_int_eq(tc.nodes[1].last_result, 0);
+	ck_assert_ptr_null(tc_get(&tc, 3, "k"));
+	simnet_set_component(tc.net, 3, 0);
+	tc_run(&tc);
+	ck_assert_str_eq(tc_get(&tc, 3, "k"), "majority");
+	assert_all_equal(&tc);
+	tc_done(&tc);
+}
+END_TEST
+
+START_TEST(test_domain_waiting_request_completes_after_heal)
+{
+	struct tcluster tc;
+	tc_init(&tc, 3, 5);
+	simnet_set_component(tc.net, 3, 1);
+	tc_run(&tc);
+	ck_assert_int_eq(tc_set(&tc, 3, "w", "1", DOMAIN_WAIT_QUORUM, NULL), 0);
+	tc_run(&tc);
+	ck_assert_uint_eq(tc.nodes[3].replies, 0);
+	simnet_set_component(tc.net, 3, 0);
+	tc_run(&tc);
+	ck_assert_uint_eq(tc.nodes[3].replies, 1);
+	ck_assert_int_eq(tc.nodes[3].last_result, 0);
+	ck_assert_str_eq(tc_get(&tc, 1, "w"), "1");
+	tc_done(&tc);
+}
+END_TEST
+
+/* A restarted node gets the state by transfer, in chunks when it is large. */
+START_TEST(test_domain_restart_receives_state_in_chunks)
+{
+	struct tcluster tc;
+	tc_init(&tc, 3, 6);
+	tc_kill(&tc, 3);
+	tc_run(&tc);
+	char key[32], value[BLKSPACE_PROPERTY_VALUE_MAX + 1];
+	memset(value, 'x', BLKSPACE_PROPERTY_VALUE_MAX);
+	value[BLKSPACE_PROPERTY_VALUE_MAX] = '\0';
+	for (int i = 0; i < 200; i++) { /* ~200 KiB: several 64 KiB chunks */
+		snprintf(key, sizeof(key), "big%03d", i);
+		ck_assert_int_eq(tc_set(&tc, 1, key, value, 0, NULL), 0);
+		tc_run(&tc);
+	}
+	mem_disk_destroy(tc.nodes[3].disk); /* a new disk: it must come by transfer */
+	tc.nodes[3].disk = mem_disk_create();
+	tc_up(&tc, 3);
+	tc_run(&tc);
+	ck_assert_str_eq(tc_get(&tc, 3, "big199"), value);
+	assert_all_equal(&tc);
+	tc_done(&tc);
+}
+END_TEST
+
+/* Every node crashes after the answer; the restarted cluster still has it. */
+START_TEST(test_domain_whole_cluster_restart_keeps_answers)
+{
+	struct tcluster tc;
+	tc_init(&tc, 3, 7);
+	ck_assert_int_eq(tc_set(&tc, 2, "durable", "yes", 0, NULL), 0);
+	tc_run(&tc);
+	ck_assert_int_eq(tc.nodes[2].last_result, 0);
+	uint64_t epoch = tc_status(&tc, 1).epoch;
+	for (unsigned i = 1; i <= 3; i++)
+		tc_kill(&tc, i);
+	tc_run(&tc);
+	for (unsigned i = 1; i <= 3; i++)
+		tc_up(&tc, i);
+	tc_run(&tc);
+	for (unsigned i = 1; i <= 3; i++)
+		ck_assert_str_eq(tc_get(&tc, i, "durable"), "yes");
+	ck_assert_uint_gt(tc_status(&tc, 1).epoch, epoch);
+	assert_all_equal(&tc);
+	tc_done(&tc);
+}
+END_TEST
+
+/* A partition right when the request is delivered: whatever the origin was
+ * told, the healed cluster agrees with it. */
+START_TEST(test_domain_partition_at_delivery)
+{
+	for (uint64_t seed = 10; seed < 40; seed++) {
+		struct tcluster tc;
+		tc_init(&tc, 3, seed);
+		ck_assert_int_eq(tc_set(&tc, 1, "p", "v", 0, NULL), 0);
+		for (uint64_t i = 0; i < seed % 6; i++)
+			simnet_step(tc.net);
+		simnet_set_component(tc.net, 1, 1);
+		tc_run(&tc);
+		unsigned replies = tc.nodes[1].replies;
+		int result = tc.nodes[1].last_result;
+		simnet_set_component(tc.net, 1, 0);
+		tc_run(&tc);
+		if (replies && result == 0)
+			ck_assert_str_eq(tc_get(&tc, 2, "p"), "v");
+		if (replies && result == BLKSPACE_E_NOQUORUM)
+			ck_assert_ptr_null(tc_get(&tc, 2, "p"));
+		ck_assert_uint_eq(tc.nodes[1].replies, 1); /* answered by the end */
+		assert_all_equal(&tc);
+		tc_done(&tc);
+	}
+}
+END_TEST
+
+START_TEST(test_domain_cancelled_request_is_not_answered)
+{
+	struct tcluster tc;
+	tc_init(&tc, 3, 8);
+	uint64_t token;
+	ck_assert_int_eq(tc_set(&tc, 1, "c", "1", 0, &token), 0);
+	node_cancel(tc.nodes[1].node, token);
+	tc_run(&tc);
+	ck_assert_uint_eq(tc.nodes[1].replies, 0);
+	ck_assert_str_eq(tc_get(&tc, 2, "c"), "1"); /* it still happened */
+	tc_done(&tc);
+}
+END_TEST
+
+/* A request multicast twice (as after a configuration change) applies once. */
+START_TEST(test_domain_duplicate_request_applies_once)
+{
+	struct tcluster tc;
+	tc_init(&tc, 2, 9);
+	struct wbuf body, payload, msg;
+	wbuf_init(&body);
+	wbuf_init(&payload);
+	wbuf_init(&msg);
+	const char *k[1] = { "dup" }, *v[1] = { "1" };
+	props_encode_request(&body, k, v, 1);
+	wire_put_request(&payload, CONTROL_OP_PROPERTY_SET, 0, body.data, body.len);
+	struct wire_header h = { .version = WIRE_PROTO_MAX, .type = WIRE_REQUEST, .origin = 2,
+		                 .domain = wire_domain_id(CONTROL_DOMAIN_NAME), .incarnation = 1,
+		                 .request_id = 1000 };
+	wire_begin(&msg, &h);
+	wbuf_put_bytes(&msg, payload.data, payload.len);
+	ck_assert_int_eq(wire_finish(&msg), 0);
+	/* node 2's incarnation is 1 on a fresh disk; inject its request twice */
+	for (unsigned n = 1; n <= 2; n++) {
+		struct domain *d = node_control_domain(tc.nodes[n].node);
+		domain_on_deliver(d, 2, msg.data, msg.len);
+		domain_on_deliver(d, 2, msg.data, msg.len);
+		domain_persisted(d); /* the end of that batch: receipts go out */
+	}
+	tc_run(&tc);
+	const struct control_state *cs = node_control_state(tc.nodes[1].node);
+	const struct prop *p = props_get(&cs->props, "dup");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(p->sets, 1);
+	wbuf_done(&body);
+	wbuf_done(&payload);
+	wbuf_done(&msg);
+	tc_done(&tc);
+}
+END_TEST
+
+static Suite *domain_suite(void)
+{
+	Suite *s = suite_create("domain");
+	struct {
+		const char *name;
+		const TTest *test;
+	} cases[] = {
+		{ "bad_peer_messages", test_domain_bad_peer_messages_are_dropped },
+		{ "bad_journal", test_domain_bad_journal_is_refused },
+		{ "unknown_operation", test_domain_unknown_operation_is_refused_everywhere },
+		{ "forms_and_answers", test_domain_forms_and_answers },
+		{ "answers_only_when_safe", test_domain_answers_only_when_safe },
+		{ "minority_refuses", test_domain_minority_refuses_majority_goes_on },
+		{ "waiting_request", test_domain_waiting_request_completes_after_heal },
+		{ "restart_transfer", test_domain_restart_receives_state_in_chunks },
+		{ "whole_cluster_restart", test_domain_whole_cluster_restart_keeps_answers },
+		{ "partition_at_delivery", test_domain_partition_at_delivery },
+		{ "cancel", test_domain_cancelled_request_is_not_answered },
+		{ "duplicate", test_domain_duplicate_request_applies_once },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		TCase *tc = tcase_create(cases[i].name);
+		tcase_set_timeout(tc, 60);
+		tcase_add_test(tc, cases[i].test);
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(domain_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

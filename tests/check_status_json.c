@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests of the daemon's JSON documents (daemon/status-json.c): the
+ * schema of status, node list and property list, how ready and primary
+ * follow the control domain's phase, and how the node list merges the
+ * configured nodes with the replicated node table. */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json.h>
+
+#include "status-json.h"
+
+static struct node_status st;
+static struct control_state cs;
+static struct json_object *doc;
+
+static void setup(void)
+{
+	memset(&st, 0, sizeof(st));
+	st.nodeid = 2;
+	strcpy(st.name, "n2");
+	st.incarnation = 9;
+	st.transport = "sim";
+	st.quorum.quorate = true;
+	st.quorum.n_nodes = 3;
+	for (uint32_t i = 0; i < 3; i++) {
+		st.quorum.nodes[i].nodeid = 3 - i; /* unsorted on purpose */
+		snprintf(st.quorum.nodes[i].name, sizeof(st.quorum.nodes[i].name), "cfg%u", 3 - i);
+		st.quorum.nodes[i].member = i != 0;
+	}
+	st.control.phase = DOMAIN_ACTIVE;
+	st.control.epoch = 5;
+	st.control.seq = 40;
+	st.control.writer = 1;
+	st.control.cluster_size = 3;
+	st.control.n_members = 2;
+	st.control.members[0] = (struct domain_member_status){ .nodeid = 1, .received = 40 };
+	st.control.members[1] = (struct domain_member_status){ .nodeid = 2, .received = 39 };
+	nodes_init(&cs.nodes);
+	props_init(&cs.props);
+	doc = NULL;
+}
+
+static void teardown(void)
+{
+	json_object_put(doc);
+	nodes_done(&cs.nodes);
+	props_done(&cs.props);
+}
+
+static void load(int rc, char *text)
+{
+	ck_assert_int_eq(rc, 0);
+	json_object_put(doc);
+	doc = json_tokener_parse(text);
+	free(text);
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(doc, "api_version")), 1);
+}
+
+static struct json_object *get(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+	ck_assert_msg(json_object_object_get_ex(o, key, &v), "no member '%s'", key);
+	return v;
+}
+
+static int64_t get_int(struct json_object *o, const char *key)
+{
+	return json_object_get_int64(get(o, key));
+}
+
+static bool get_bool(struct json_object *o, const char *key)
+{
+	return json_object_get_boolean(get(o, key));
+}
+
+static void load_status(unsigned flags)
+{
+	char *text = NULL;
+	int rc = status_json_status(&st, &cs, flags, &text);
+	load(rc, text);
+}
+
+START_TEST(test_status_json_status_schema)
+{
+	load_status(0);
+	struct json_object *node = get(doc, "node");
+	ck_assert_int_eq(get_int(node, "id"), 2);
+	ck_assert_str_eq(json_object_get_string(get(node, "name")), "n2");
+	ck_assert_int_eq(get_int(node, "incarnation"), 9);
+	ck_assert(get_bool(doc, "ready") && get_bool(doc, "quorate") && get_bool(doc, "primary"));
+	ck_assert_int_eq(json_object_array_length(get(doc, "members")), 2);
+	ck_assert_int_eq(get_int(doc, "cluster_size"), 3);
+	ck_assert_int_eq(get_int(doc, "epoch"), 5);
+	ck_assert_int_eq(get_int(doc, "seq"), 40);
+	ck_assert_int_eq(get_int(doc, "writer"), 1);
+	ck_assert_str_eq(json_object_get_string(get(doc, "transport")), "sim");
+	struct json_object *control = get(doc, "control");
+	ck_assert_str_eq(json_object_get_string(get(control, "phase")), "active");
+	static const char *const fields[] = { "epoch",    "seq",    "logged",    "promise", "durable_seq",
+		                              "safe_seq", "writer", "receiving", "pending" };
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		get(control, fields[i]);
+	ck_assert(!json_object_object_get_ex(control, "members", NULL));
+	ck_assert(!json_object_object_get_ex(doc, "nodes", NULL));
+}
+END_TEST
+
+START_TEST(test_status_json_status_full)
+{
+	load_status(BLKSPACE_STATUS_FULL);
+	struct json_object *members = get(get(doc, "control"), "members");
+	ck_assert_int_eq(json_object_array_length(members), 2);
+	ck_assert_int_eq(get_int(json_object_array_get_idx(members, 1), "id"), 2);
+	ck_assert_int_eq(get_int(json_object_array_get_idx(members, 1), "received"), 39);
+	ck_assert_int_eq(json_object_array_length(get(doc, "nodes")), 3);
+}
+END_TEST
+
+START_TEST(test_status_json_ready_follows_phase)
+{
+	static const struct {
+		enum domain_phase phase;
+		bool receiving, ready, primary;
+	} cases[] = {
+		{ DOMAIN_OUTSIDE, false, false, false }, { DOMAIN_SYNC, false, false, false },
+		{ DOMAIN_EPOCH, false, false, false },   { DOMAIN_ACTIVE, false, true, true },
+		{ DOMAIN_ACTIVE, true, false, false },   { DOMAIN_INQUORATE, false, true, false },
+		{ DOMAIN_INQUORATE, true, false, false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		st.control.phase = cases[i].phase;
+		st.control.receiving = cases[i].receiving;
+		load_status(0);
+		ck_assert_msg(get_bool(doc, "ready") == cases[i].ready, "case %zu ready", i);
+		ck_assert_msg(get_bool(doc, "primary") == cases[i].primary, "case %zu primary", i);
+	}
+}
+END_TEST
+
+START_TEST(test_status_json_node_list_merges)
+{
+	uint32_t members[] = { 1, 2, 7 };
+	nodes_apply_membership(&cs.nodes, 5, members, 3);
+	struct wbuf w;
+	wbuf_init(&w);
+	nodes_encode_hello(&w, 4, "hello7");
+	ck_assert_int_eq(nodes_apply_hello(&cs.nodes, 7, w.data, w.len), 0);
+	wbuf_done(&w);
+	char *text = NULL;
+	int rc = status_json_node_list(&st.quorum, &cs, &text);
+	load(rc, text);
+	struct json_object *nodes = get(doc, "nodes");
+	ck_assert_int_eq(json_object_array_length(nodes), 4);
+	static const struct {
+		uint32_t id;
+		const char *name;
+		bool configured, online, member;
+	} want[] = {
+		{ 1, "cfg1", true, true, true },
+		{ 2, "cfg2", true, true, true },
+		{ 3, "cfg3", true, false, false },
+		{ 7, "hello7", false, false, true },
+	};
+	for (size_t i = 0; i < 4; i++) {
+		struct json_object *e = json_object_array_get_idx(nodes, i);
+		ck_assert_int_eq(get_int(e, "id"), want[i].id);
+		ck_assert_str_eq(json_object_get_string(get(e, "name")), want[i].name);
+		ck_assert(get_bool(e, "configured") == want[i].configured);
+		ck_assert(get_bool(e, "online") == want[i].online);
+		ck_assert(get_bool(e, "member") == want[i].member);
+	}
+	ck_assert_int_eq(get_int(json_object_array_get_idx(nodes, 3), "incarnation"), 4);
+}
+END_TEST
+
+START_TEST(test_status_json_node_list_before_start)
+{
+	char *text = NULL;
+	int rc = status_json_node_list(&st.quorum, NULL, &text);
+	load(rc, text);
+	struct json_object *nodes = get(doc, "nodes");
+	ck_assert_int_eq(json_object_array_length(nodes), 3);
+	ck_assert(!get_bool(json_object_array_get_idx(nodes, 0), "member"));
+}
+END_TEST
+
+START_TEST(test_status_json_property_list_sorted)
+{
+	char *text = NULL;
+	int rc = status_json_property_list(NULL, &text);
+	load(rc, text);
+	ck_assert_int_eq(json_object_object_length(get(doc, "properties")), 0);
+	struct wbuf w;
+	wbuf_init(&w);
+	const char *keys[] = { "zeta", "alpha", "mid" };
+	const char *values[] = { "3", "1", "quote\"and\\slash/" };
+	props_encode_request(&w, keys, values, 3);
+	ck_assert_int_eq(props_apply(&cs.props, w.data, w.len, 1), 0);
+	wbuf_done(&w);
+	rc = status_json_property_list(&cs, &text);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_ptr_nonnull(strstr(text, "\"alpha\":\"1\",\"mid\":"));
+	load(rc, text);
+	struct json_object *props = get(doc, "properties");
+	ck_assert_str_eq(json_object_get_string(get(props, "mid")), values[2]);
+	ck_assert_str_eq(json_object_get_string(get(props, "zeta")), "3");
+}
+END_TEST
+
+static void add_case(Suite *s, const char *name, const TTest *test)
+{
+	TCase *tc = tcase_create(name);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, test);
+	suite_add_tcase(s, tc);
+}
+
+int main(void)
+{
+	Suite *s = suite_create("status_json");
+	add_case(s, "test_status_json_status_schema", test_status_json_status_schema);
+	add_case(s, "test_status_json_status_full", test_status_json_status_full);
+	add_case(s, "test_status_json_ready_follows_phase", test_status_json_ready_follows_phase);
+	add_case(s, "test_status_json_node_list_merges", test_status_json_node_list_merges);
+	add_case(s, "test_status_json_node_list_before_start",
+	         test_status_json_node_list_before_start);
+	add_case(s, "test_status_json_property_list_sorted", test_status_json_property_list_sorted);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Simulator core: node lifecycle, the random schedule of network steps,
+ * client operations and faults, and the checks common to all workloads
+ * (replicas of one primary configuration are identical). */
+#include "config.h"
+
+#include "sim.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qb/qblog.h>
+
+#include "prng.h"
+
+#define QUIESCE_MAX_STEPS 200000
+
+int sim_violation(struct sim *sim, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(sim->violation, sizeof(sim->violation), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+uint64_t sim_next_token(struct sim *sim)
+{
+	return prng_next(&sim->rng) | 1; /* never 0: reserved for the node itself */
+}
+
+static void on_reply(void *host, uint64_t token, int result, const void *data, size_t len)
+{
+	struct sim_node *sn = host;
+	sn->sim->hot = true;
+	sn->sim->workload->on_reply(sn->sim->wl, token, result);
+}
+
+static void node_up(struct sim *sim, struct sim_node *sn)
+{
+	simnet_node_up(sim->net, sn->id);
+	struct node_params p = {
+		.transport = &sim_transport_ops,
+		.transport_backend = &sn->transport,
+		.quorum = &sim_quorum_ops,
+		.quorum_backend = &sn->quorum,
+		.store = &mem_store_ops,
+		.store_backend = sn->disk,
+		.reply = on_reply,
+		.host = sn,
+	};
+	if (node_create(&p, &sn->node) < 0) {
+		fprintf(stderr, "blkspace-sim: out of memory\n");
+		abort();
+	}
+}
+
+/* A crash: the process and everything not committed to its disk are gone. */
+static void node_kill(struct sim *sim, struct sim_node *sn)
+{
+	simnet_node_kill(sim->net, sn->id);
+	node_destroy(sn->node);
+	sn->node = NULL;
+	sim->workload->on_node_down(sim->wl, sn->id);
+}
+
+/* Nodes started but not yet joined retry, as main.c does on its timer. */
+static void start_pending(struct sim *sim)
+{
+	for (unsigned i = 1; i <= sim->n_nodes; i++) {
+		struct sim_node *sn = &sim->nodes[i];
+		struct node_status st;
+		if (!sn->node)
+			continue;
+		node_get_status(sn->node, &st);
+		if (st.started)
+			continue;
+		int rc = node_start(sn->node);
+		if (rc < 0 && rc != -EAGAIN) {
+			sim_violation(sim, "node %u failed to start: %d", sn->id, rc);
+			return;
+		}
+	}
+}
+
+bool sim_node_is_primary(const struct sim_node *sn)
+{
+	struct domain *d = sn->node ? node_control_domain(sn->node) : NULL;
+	return d && domain_is_active(d);
+}
+
+struct sim_node *sim_random_live(struct sim *sim)
+{
+	struct sim_node *live[SIMNET_MAX_NODES];
+	size_t n = 0;
+	for (unsigned i = 1; i <= sim->n_nodes; i++)
+		if (sim->nodes[i].node && node_control_domain(sim->nodes[i].node))
+			live[n++] = &sim->nodes[i];
+	return n ? live[prng_below(&sim->rng, n)] : NULL;
+}
+
+static void fault_kill(struct sim *sim)
+{
+	struct sim_node *sn = sim_random_live(sim);
+	if (!sn)
+		return;
+	if (prng_chance(&sim->rng, 10)) {
+		if (sim->verbose)
+			fprintf(stderr, "step %llu: whole-cluster crash\n", (unsigned long long)sim->step);
+		for (unsigned i = 1; i <= sim->n_nodes; i++)
+			if (sim->nodes[i].node)
+				node_kill(sim, &sim->nodes[i]);
+		return;
+	}
+	if (sim->verbose)
+		fprintf(stderr, "step %llu: kill node %u\n", (unsigned long long)sim->step, sn->id);
+	node_kill(sim, sn);
+}
+
+static void fault_restart(struct sim *sim)
+{
+	for (unsigned i = 1; i <= sim->n_nodes; i++) {
+		struct sim_node *sn = &sim->nodes[i];
+		if (!sn->node && prng_chance(&sim->rng, 50)) {
+			if (sim->verbose)
+				fprintf(stderr, "step %llu: restart node %u\n", (unsigned long long)sim->step,
+				        sn->id);
+			node_up(sim, sn);
+		}
+	}
+}
+
+static void fault_partition(struct sim *sim)
+{
+	unsigned comps = 2 + (unsigned)prng_below(&sim->rng, 2);
+	if (sim->verbose)
+		fprintf(stderr, "step %llu: partition into %u\n", (unsigned long long)sim->step, comps);
+	for (unsigned i = 1; i <= sim->n_nodes; i++)
+		simnet_set_component(sim->net, i, (unsigned)prng_below(&sim->rng, comps));
+}
+
+static void fault_merge(struct sim *sim)
+{
+	if (sim->verbose)
+		fprintf(stderr, "step %llu: merge\n", (unsigned long long)sim->step);
+	for (unsigned i = 1; i <= sim->n_nodes; i++)
+		simnet_set_component(sim->net, i, 0);
+}
+
+static void maybe_fault(struct sim *sim)
+{
+	unsigned kinds[4], n = 0;
+	for (unsigned k = 0; k < 4; k++)
+		if (sim->faults & (1u << k))
+			kinds[n++] = 1u << k;
+	if (n == 0)
+		return;
+	switch (kinds[prng_below(&sim->rng, n)]) {
+	case SIM_FAULT_KILL: fault_kill(sim); break;
+	case SIM_FAULT_RESTART: fault_restart(sim); break;
+	case SIM_FAULT_PARTITION: fault_partition(sim); break;
+	case SIM_FAULT_MERGE: fault_merge(sim); break;
+	}
+}
+
+/* Without RESTART a killed node stays down; without MERGE a partition would
+ * last forever: heal now and then so the run keeps making progress. */
+static void maybe_heal(struct sim *sim)
+{
+	if (!(sim->faults & SIM_FAULT_RESTART) && prng_chance(&sim->rng, 20))
+		fault_restart(sim);
+	if (!(sim->faults & SIM_FAULT_MERGE) && prng_chance(&sim->rng, 20))
+		fault_merge(sim);
+}
+
+/* All primary members of one epoch must hold the same state. */
+static int check_replicas(struct sim *sim)
+{
+	struct domain_status ref = { 0 };
+	uint32_t ref_node = 0;
+	for (unsigned i = 1; i <= sim->n_nodes; i++) {
+		struct sim_node *sn = &sim->nodes[i];
+		if (!sim_node_is_primary(sn))
+			continue;
+		struct domain_status st;
+		domain_get_status(node_control_domain(sn->node), &st);
+		if (!ref_node) {
+			ref = st;
+			ref_node = sn->id;
+			continue;
+		}
+		if (st.epoch != ref.epoch || st.seq != ref.seq || st.digest != ref.digest)
+			return sim_violation(sim,
+			                     "primary replicas differ: node %u (%llu, %llu, %016llx) vs "
+			                     "node %u (%llu, %llu, %016llx)",
+			                     ref_node, (unsigned long long)ref.epoch,
+			                     (unsigned long long)ref.seq, (unsigned long long)ref.digest,
+			                     sn->id, (unsigned long long)st.epoch,
+			                     (unsigned long long)st.seq, (unsigned long long)st.digest);
+	}
+	return 0;
+}
+
+static void one_step(struct sim *sim)
+{
+	uint64_t roll = prng_below(&sim->rng, 100);
+	if (roll < 70) {
+		simnet_step(sim->net);
+	} else if (roll < 90) {
+		struct sim_node *sn = sim_random_live(sim);
+		if (sn)
+			sim->workload->submit(sim->wl, sn);
+	} else if (roll < 94) {
+		maybe_fault(sim);
+	} else {
+		maybe_heal(sim);
+	}
+}
+
+static int check_all(struct sim *sim)
+{
+	if (sim->violation[0])
+		return -1;
+	if (check_replicas(sim) < 0)
+		return -1;
+	return sim->workload->check(sim->wl);
+}
+
+/* Heal everything and run until nothing is in flight. */
+static int quiesce(struct sim *sim)
+{
+	fault_merge(sim);
+	for (unsigned i = 1; i <= sim->n_nodes; i++)
+		if (!sim->nodes[i].node)
+			node_up(sim, &sim->nodes[i]);
+	for (unsigned k = 0; k < QUIESCE_MAX_STEPS; k++) {
+		start_pending(sim);
+		int changes = simnet_settle(sim->net);
+		bool moved = simnet_step(sim->net);
+		sim->now_ms++;
+		sim->workload->on_tick(sim->wl, sim->now_ms);
+		if (check_all(sim) < 0)
+			return -1;
+		if (!moved && changes == 0 && simnet_in_flight(sim->net) == 0)
+			break;
+	}
+	for (unsigned i = 1; i <= sim->n_nodes; i++)
+		if (!sim_node_is_primary(&sim->nodes[i]))
+			return sim_violation(sim, "after healing, node %u is not in the primary component", i);
+	return sim->workload->check_final(sim->wl);
+}
+
+int sim_run(struct sim *sim, uint64_t steps)
+{
+	/* everything a run depends on starts from the seed alone */
+	sim->rng = sim->seed * UINT64_C(0x9e3779b97f4a7c15) + 1;
+	sim->now_ms = 0;
+	sim->hot = false;
+	sim->violation[0] = '\0';
+	sim->net = simnet_create(sim->n_nodes, prng_next(&sim->rng));
+	sim->wl = sim->workload->create(sim);
+	if (!sim->net || !sim->wl) {
+		fprintf(stderr, "blkspace-sim: out of memory\n");
+		abort();
+	}
+	for (unsigned i = 1; i <= sim->n_nodes; i++) {
+		struct sim_node *sn = &sim->nodes[i];
+		memset(sn, 0, sizeof(*sn));
+		sn->id = i;
+		sn->sim = sim;
+		sn->disk = mem_disk_create();
+		sn->transport = (struct sim_transport){ sim->net, i };
+		sn->quorum = (struct sim_quorum){ sim->net, i };
+		node_up(sim, sn);
+	}
+	int rc = 0;
+	for (sim->step = 1; sim->step <= steps && rc == 0; sim->step++) {
+		start_pending(sim);
+		one_step(sim);
+		/* faults right when an answer went out or a membership round runs
+		 * find the races a uniform schedule rarely hits */
+		if (sim->hot && prng_chance(&sim->rng, 25))
+			maybe_fault(sim);
+		sim->hot = simnet_settle(sim->net) > 0;
+		sim->now_ms++;
+		sim->workload->on_tick(sim->wl, sim->now_ms);
+		rc = check_all(sim);
+	}
+	if (rc == 0)
+		rc = quiesce(sim);
+	for (unsigned i = 1; i <= sim->n_nodes; i++) {
+		node_destroy(sim->nodes[i].node);
+		mem_disk_destroy(sim->nodes[i].disk);
+	}
+	sim->workload->count(sim->wl, &sim->acked, &sim->refused, &sim->abandoned);
+	sim->workload->destroy(sim->wl);
+	simnet_destroy(sim->net);
+	return rc;
+}

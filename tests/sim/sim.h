@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The deterministic simulator: N blkspace nodes in one process over the sim
+ * backends (simulated network, quorum and disks), driven by a seeded random
+ * schedule with a virtual clock of one millisecond per step. Workloads submit
+ * client operations and check their invariants after every step. */
+#ifndef BLKSPACE_SIM_H
+#define BLKSPACE_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node.h"
+#include "quorum-sim.h"
+#include "simnet.h"
+#include "store-mem.h"
+#include "transport-sim.h"
+
+enum sim_fault {
+	SIM_FAULT_KILL = 1u << 0,
+	SIM_FAULT_RESTART = 1u << 1,
+	SIM_FAULT_PARTITION = 1u << 2,
+	SIM_FAULT_MERGE = 1u << 3,
+};
+
+struct sim_node {
+	uint32_t id;
+	struct mem_disk *disk; /* survives restarts */
+	struct node *node;     /* NULL while the node is down */
+	struct sim_transport transport;
+	struct sim_quorum quorum;
+	struct sim *sim;
+};
+
+struct sim;
+
+/* A workload: client operations and what must hold about them. */
+struct workload_ops {
+	const char *name;
+	void *(*create)(struct sim *sim);
+	void (*destroy)(void *w);
+	/* Submit one random client operation on a live node. */
+	void (*submit)(void *w, struct sim_node *sn);
+	/* An answer arrived for token. */
+	void (*on_reply)(void *w, uint64_t token, int result);
+	/* The node went down: its clients are gone. */
+	void (*on_node_down)(void *w, uint32_t node);
+	/* Virtual time passed: give up on answers whose clients timed out. */
+	void (*on_tick)(void *w, uint64_t now_ms);
+	/* Invariants after a step; 0 or -1 with a message in sim->violation. */
+	int (*check)(void *w);
+	/* After quiescence: everything must have settled. */
+	int (*check_final)(void *w);
+	/* Add this run's outcome counts: acknowledged, refused, abandoned. */
+	void (*count)(void *w, uint64_t *acked, uint64_t *refused, uint64_t *abandoned);
+};
+
+struct sim {
+	uint64_t seed;
+	uint64_t rng;
+	unsigned n_nodes;
+	unsigned faults; /* enum sim_fault */
+	uint64_t step;
+	uint64_t now_ms;
+	bool verbose;
+	struct simnet *net;
+	struct sim_node nodes[SIMNET_MAX_NODES + 1];
+	const struct workload_ops *workload;
+	void *wl;
+	uint64_t acked, refused, abandoned; /* over all seeds */
+	bool hot; /* an answer or a configuration change just happened */
+	char violation[512];
+};
+
+/* A node whose control domain is the primary component and caught up. */
+bool sim_node_is_primary(const struct sim_node *sn);
+/* Random live, started node, or NULL. */
+struct sim_node *sim_random_live(struct sim *sim);
+uint64_t sim_next_token(struct sim *sim);
+int sim_violation(struct sim *sim, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Run one seed: 0 when every invariant held, -1 on a violation. */
+int sim_run(struct sim *sim, uint64_t steps);
+
+extern const struct workload_ops property_workload;
+
+#endif
