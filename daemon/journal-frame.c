@@ -53,8 +53,8 @@ long journal_frame_scan(const uint8_t *data, size_t len, const struct store_load
 		if (end > len)
 			return (long)off; /* torn: the last write did not complete */
 		const uint8_t *rec = data + off + JOURNAL_FRAME_BYTES;
-		if (frame_crc(n, rec) != crc)
-			return end == len ? (long)off : BLKSPACE_E_CORRUPT;
+		if (frame_crc(n, rec) != crc) /* torn only if nothing follows it */
+			return all_zero(data + end, len - end) ? (long)off : BLKSPACE_E_CORRUPT;
 		int rc = cb->on_record(cb_data, rec, n);
 		if (rc < 0)
 			return rc;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Framing of journal records, shared by the file and the simulated store:
  * u32 length (never 0), u32 CRC-32C of length and data, data. A record cut
- * short, failing its CRC at the very end, or a tail of zeros is a torn
- * write (dropped); anything else is damage (BLKSPACE_E_CORRUPT). A damaged
+ * short, one failing its CRC with only zeros after it, or a tail of zeros
+ * is a torn or unwritten tail (dropped); anything else is damage
+ * (BLKSPACE_E_CORRUPT). A damaged
  * length that happens to point past the end cannot be told from a torn
  * write; it costs the records after it. */
 #ifndef BLKSPACE_JOURNAL_FRAME_H
