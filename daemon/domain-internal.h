@@ -76,6 +76,7 @@ TAILQ_HEAD(held_list, held);
 
 /* The decision of a SYNC round, identical on every member. */
 struct sync_plan {
+	uint64_t id;        /* hash of the (member, sync_id) pairs it was made from */
 	uint64_t epoch;     /* label epoch of the most recent members */
 	uint64_t applied;   /* highest applied point among them (A) */
 	uint64_t commit;    /* end of their longest common log prefix (p) */
@@ -114,6 +115,7 @@ struct domain {
 	size_t log_n, log_cap;
 	uint64_t durable_seq;   /* log durable through here */
 	uint64_t announced_seq; /* last receipt we multicast in this epoch */
+	bool receipt_due;       /* logged entries of others (or an activation) await our receipt */
 	bool dirty;             /* persist() called since the last commit */
 	unsigned records;       /* journal records since the last snapshot */
 

@@ -3,11 +3,16 @@
  *
  * Every member logs each delivered request at the next position and chains
  * a hash through it; after the batch is durable it multicasts a receipt
- * (position, chain hash). Receipts are processed when delivered, our own
- * included, so every member computes the same safe point (the lowest
- * position all members hold) at the same place in the agreed order, and
- * applies the entries up to it. A receipt whose hash differs from ours
- * comes from a diverged log and is ignored. */
+ * (position, chain hash). The safe point is the lowest position every member
+ * holds durably: the others' receipts as delivered, our own durability as
+ * we know it. Entries up to it are applied in log order, so every member
+ * applies the same sequence, each as soon as it knows it is safe. A receipt
+ * whose hash differs from ours comes from a diverged log and is ignored.
+ *
+ * Receipts for entries of other nodes go out after every commit: their
+ * origins wait for them. Receipts that only cover our own waiting requests
+ * go out after those are answered (or ride on our next message), so on the
+ * critical path of a request the others' receipts do not queue behind ours. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -106,6 +111,8 @@ int log_append(struct domain *d, struct log_entry *e, bool persist)
 	e->seq = log_last(d) + 1;
 	e->hash = chain_hash(last_hash(d), e);
 	d->log[d->log_n++] = *e;
+	if (e->origin != d->nodeid || e->incarnation != d->incarnation)
+		d->receipt_due = true;
 	if (persist && d->durable) {
 		struct wbuf w;
 		wbuf_init(&w);
@@ -193,9 +200,12 @@ uint64_t log_safe_point(const struct domain *d)
 	if (!domain_is_active(d) || d->n_members == 0)
 		return d->applied;
 	uint64_t safe = log_last(d);
-	for (size_t i = 0; i < d->n_members; i++)
-		if (d->members[i].received < safe)
-			safe = d->members[i].received;
+	for (size_t i = 0; i < d->n_members; i++) {
+		const struct member *m = &d->members[i];
+		uint64_t held = m->nodeid == d->nodeid ? d->durable_seq : m->received;
+		if (held < safe)
+			safe = held;
+	}
 	return safe;
 }
 
@@ -231,13 +241,26 @@ void log_advance(struct domain *d)
 	if (safe > d->applied)
 		log_apply_through(d, safe, true);
 	request_resolve(d);
+	log_announce(d);
 }
 
-/* After a commit: tell the others how far we hold the log. */
+static bool own_request_in_flight(const struct domain *d)
+{
+	const struct pending *p;
+	TAILQ_FOREACH(p, &d->pending, link)
+		if (p->state != PENDING_QUEUED)
+			return true;
+	return false;
+}
+
+/* Tell the others how far we hold the log (see the top of this file). */
 void log_announce(struct domain *d)
 {
-	if (d->durable_seq > d->announced_seq)
-		domain_send(d, WIRE_STABLE, 0, NULL);
+	if (d->durable_seq <= d->announced_seq)
+		return;
+	if (!d->receipt_due && own_request_in_flight(d))
+		return;
+	domain_send(d, WIRE_STABLE, 0, NULL);
 }
 
 void held_add(struct domain *d, const struct wire_header *h, const struct wire_request *rq)

@@ -56,6 +56,8 @@ static void send_sync(struct domain *d)
 	struct wbuf w;
 	wbuf_init(&w);
 	wire_put_sync(&w, &s, tail);
+	dlog(d, LOG_DEBUG, "SYNC %u: epoch %llu, applied %llu, %zu logged after it", d->sync_id,
+	     (unsigned long long)d->epoch, (unsigned long long)d->applied, n);
 	domain_send(d, WIRE_SYNC, 0, &w);
 	wbuf_done(&w);
 	free(tail);
@@ -138,8 +140,13 @@ static void make_plan(struct domain *d, bool *in)
 	struct sync_plan *plan = &d->plan;
 	memset(plan, 0, sizeof(*plan));
 	uint64_t promise = 0;
+	plan->id = FNV64_INIT;
 	for (size_t i = 0; i < d->n_members; i++) {
 		const struct member *m = &d->members[i];
+		uint8_t b[8];
+		le32_write(b, m->nodeid);
+		le32_write(b + 4, m->sync.sync_id);
+		plan->id = fnv64(plan->id, b, sizeof(b));
 		if (m->sync.epoch > plan->epoch)
 			plan->epoch = m->sync.epoch;
 		if (m->sync.promise > promise)
@@ -166,7 +173,7 @@ static void send_transfer(struct domain *d)
 	do {
 		size_t n = blob.len - off < WIRE_CHUNK_DATA_BYTES ? blob.len - off : WIRE_CHUNK_DATA_BYTES;
 		struct wire_snapshot s = {
-			.view_id = d->view_id, .sync_id = d->sync_id,
+			.plan_id = d->plan.id, .sync_id = d->sync_id,
 			.epoch = d->plan.epoch, .seq = d->plan.commit,
 			.total_len = (uint32_t)blob.len, .offset = (uint32_t)off, .total_crc = crc,
 			.data = blob.data + off, .data_len = n,
@@ -222,9 +229,28 @@ static void sync_complete(struct domain *d)
 	domain_changed(d);
 }
 
+/* A member announced again: the SYNC we took for this round had crossed a
+ * change between two configurations with the same members. Every member
+ * sees this at the same place, so all drop the plan made from the stale one
+ * and make a new one; acknowledgements and chunks of the old plan no longer
+ * match its id. */
+static void sync_restart(struct domain *d)
+{
+	dlog(d, LOG_INFO, "a member announced again: new plan");
+	free(d->rx.data);
+	memset(&d->rx, 0, sizeof(d->rx));
+	d->receiving = false;
+	d->in_plan = false;
+	d->epoch_ack_due = false;
+	for (size_t i = 0; i < d->n_members; i++)
+		d->members[i].acked_epoch = false;
+	d->phase = DOMAIN_SYNC;
+}
+
 void sync_on_sync(struct domain *d, struct member *m, const struct wire_sync *s, struct rbuf *r)
 {
-	if (d->phase != DOMAIN_SYNC || s->view_id != d->view_id || s->sync_id <= m->last_sync_id) {
+	if ((d->phase != DOMAIN_SYNC && d->phase != DOMAIN_EPOCH) || s->view_id != d->view_id ||
+	    s->sync_id <= m->last_sync_id) {
 		dlog(d, LOG_DEBUG, "stale SYNC from node %u, ignoring", m->nodeid);
 		return;
 	}
@@ -243,6 +269,8 @@ void sync_on_sync(struct domain *d, struct member *m, const struct wire_sync *s,
 	m->sync = *s;
 	m->have_sync = true;
 	m->last_sync_id = s->sync_id;
+	if (d->phase == DOMAIN_EPOCH)
+		sync_restart(d);
 	for (size_t i = 0; i < d->n_members; i++)
 		if (!d->members[i].have_sync)
 			return;
@@ -255,7 +283,7 @@ void sync_on_persisted(struct domain *d)
 		return;
 	d->epoch_ack_due = false;
 	struct wire_epoch_ack a = {
-		.view_id = d->view_id, .sync_id = d->sync_id, .epoch = d->plan.new_epoch,
+		.plan_id = d->plan.id, .sync_id = d->sync_id, .epoch = d->plan.new_epoch,
 	};
 	struct wbuf w;
 	wbuf_init(&w);
@@ -275,6 +303,7 @@ static void activate(struct domain *d)
 	     (unsigned long long)d->epoch, (unsigned long long)d->applied, d->n_members);
 	d->durable_seq = 0; /* nothing of this epoch is durable until the next commit */
 	d->announced_seq = 0;
+	d->receipt_due = true; /* everyone waits for every member's first receipt */
 	for (size_t i = 0; i < d->n_members; i++)
 		d->members[i].received = 0;
 	held_log(d);
@@ -284,7 +313,7 @@ static void activate(struct domain *d)
 
 void sync_on_epoch_ack(struct domain *d, struct member *m, const struct wire_epoch_ack *a)
 {
-	if (d->phase != DOMAIN_EPOCH || a->view_id != d->view_id || a->epoch != d->plan.new_epoch ||
+	if (d->phase != DOMAIN_EPOCH || a->plan_id != d->plan.id || a->epoch != d->plan.new_epoch ||
 	    !m->have_sync || a->sync_id != m->sync.sync_id) {
 		dlog(d, LOG_DEBUG, "stale EPOCH_ACK from node %u, ignoring", m->nodeid);
 		return;
@@ -338,7 +367,7 @@ void sync_on_transfer(struct domain *d, uint32_t from, const struct wire_snapsho
 	struct transfer_rx *rx = &d->rx;
 	struct member *src = domain_member(d, from);
 	if (!rx->active || from != d->plan.source || !src || s->sync_id != src->sync.sync_id ||
-	    s->view_id != d->view_id || s->epoch != d->plan.epoch || s->seq != d->plan.commit)
+	    s->plan_id != d->plan.id || s->epoch != d->plan.epoch || s->seq != d->plan.commit)
 		return; /* not for us, or from an earlier round */
 	if (s->offset != rx->received || (rx->data && s->total_len != rx->total_len)) {
 		dlog(d, LOG_WARNING, "state chunk at %u from node %u out of order (have %u), ignoring",

@@ -125,6 +125,8 @@ void domain_send(struct domain *d, uint16_t type, uint64_t rid, const struct wbu
 		h.stable_seq = d->durable_seq;
 		h.stable_hash = e ? e->hash : d->applied_hash;
 		d->announced_seq = d->durable_seq;
+		if (d->durable_seq == log_last(d))
+			d->receipt_due = false;
 	}
 	struct wbuf *w = &d->scratch;
 	wbuf_reset(w);
@@ -312,10 +314,8 @@ void domain_persisted(struct domain *d)
 	d->dirty = false;
 	d->durable_seq = log_last(d);
 	sync_on_persisted(d);
-	if (domain_is_active(d)) {
-		log_advance(d);
-		log_announce(d);
-	}
+	if (domain_is_active(d))
+		log_advance(d); /* our own durability may be what was missing */
 	maybe_compact(d);
 }
 

@@ -259,7 +259,11 @@ void node_stop(struct node *n)
 	if (!n->started)
 		return;
 	domain_fail_pending(n->control.domain, BLKSPACE_E_STOPPING);
-	if (n->control.group)
+	struct domain_status st;
+	domain_get_status(n->control.domain, &st);
+	if (st.phase == DOMAIN_OUTSIDE)
+		n->control.left = true; /* not in the group (corosync gone): nothing to leave */
+	else if (n->control.group)
 		n->p.transport->leave(n->control.group);
 }
 

@@ -4,6 +4,7 @@
 
 #include "simnet.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,7 @@
 
 #define SIMNET_MAX_GROUPS 64
 #define SIMNET_MAX_CONFIGS (SIMNET_MAX_GROUPS * SIMNET_MAX_NODES)
-#define SIMNET_MAX_BATCH 3
+#define SIMNET_MAX_BATCH 3 /* messages one member delivers in one dispatch */
 
 struct simmsg {
 	struct simmsg *next;
@@ -43,12 +44,16 @@ struct simnet_group {
 	struct config *config;
 };
 
+/* The ring of a configuration: messages in agreed order; each member
+ * delivers them in that order at its own pace (its cursor). */
 struct config {
 	unsigned group;
 	unsigned component;
 	struct simnet_group *members[SIMNET_MAX_NODES];
+	size_t cursor[SIMNET_MAX_NODES]; /* next ring index member i delivers */
 	size_t n;
-	struct msgq ring;
+	struct simmsg **ring;
+	size_t ring_n, ring_cap;
 };
 
 struct sim_node {
@@ -113,8 +118,32 @@ struct simnet *simnet_create(unsigned n_nodes, uint64_t seed)
 
 static void config_free(struct config *c)
 {
-	q_clear(&c->ring);
+	for (size_t i = 0; i < c->ring_n; i++)
+		free(c->ring[i]);
+	free(c->ring);
 	free(c);
+}
+
+static void ring_push(struct config *c, struct simmsg *m)
+{
+	if (c->ring_n == c->ring_cap) {
+		size_t cap = c->ring_cap ? c->ring_cap * 2 : 16;
+		struct simmsg **p = reallocarray(c->ring, cap, sizeof(*p));
+		if (!p)
+			abort(); /* the simulator cannot go on without memory */
+		c->ring = p;
+		c->ring_cap = cap;
+	}
+	c->ring[c->ring_n++] = m;
+}
+
+static size_t min_cursor(const struct config *c)
+{
+	size_t lo = c->ring_n;
+	for (size_t i = 0; i < c->n; i++)
+		if (!c->members[i]->dead && c->cursor[i] < lo)
+			lo = c->cursor[i];
+	return lo;
 }
 
 static void ep_free(struct simnet_group *g)
@@ -300,7 +329,7 @@ static void flush_outboxes(struct simnet *net, struct config *c)
 		bool graceful = g->state == EP_LEAVING;
 		while ((m = q_pop(&g->outbox))) {
 			if (graceful || m->crossed || prng_chance(&net->rng, 50)) {
-				q_push(&c->ring, m);
+				ring_push(c, m);
 			} else {
 				m->crossed = true;
 				q_push(&keep, m);
@@ -311,32 +340,38 @@ static void flush_outboxes(struct simnet *net, struct config *c)
 }
 
 /* Members of c that move on together into one new set deliver the rest of
- * the old ring: their own and reachable senders' messages, a random subset
- * of the others'. */
+ * the old ring: whatever one of them delivered already (they retransmit it
+ * among themselves), then their own and reachable senders' messages and a
+ * random subset (holes included) of the others'. They end with the same set. */
 static void transitional_delivery(struct simnet *net, struct config *c, unsigned comp)
 {
-	struct simnet_group *set[SIMNET_MAX_NODES];
-	size_t n = 0;
+	size_t idx[SIMNET_MAX_NODES], n = 0, side_max = 0;
 	for (size_t i = 0; i < c->n; i++) {
 		struct simnet_group *g = c->members[i];
-		if (ep_wants_membership(net, g) && net->nodes[g->node].component == comp)
-			set[n++] = g;
+		if (ep_wants_membership(net, g) && net->nodes[g->node].component == comp) {
+			idx[n++] = i;
+			if (c->cursor[i] > side_max)
+				side_max = c->cursor[i];
+		}
 	}
 	if (n == 0)
 		return;
-	for (struct simmsg *m = c->ring.head; m; m = m->next) {
+	for (size_t r = 0; r < c->ring_n; r++) {
+		struct simmsg *m = c->ring[r];
 		struct simnet_group *o = m->from;
-		bool reach = !o->dead && (o->state == EP_LEAVING ||
-		                          net->nodes[o->node].component == comp);
+		bool reach = r < side_max || (!o->dead && (o->state == EP_LEAVING ||
+		                                           net->nodes[o->node].component == comp));
 		if (!reach && !prng_chance(&net->rng, 50))
 			continue;
-		for (size_t i = 0; i < n; i++)
-			if (ep_can_call(set[i]))
-				set[i]->cb.on_deliver(set[i]->cb_data, o->node, m->data, m->len);
+		for (size_t k = 0; k < n; k++) {
+			struct simnet_group *g = c->members[idx[k]];
+			if (c->cursor[idx[k]] <= r && ep_can_call(g))
+				g->cb.on_deliver(g->cb_data, o->node, m->data, m->len);
+		}
 	}
-	for (size_t i = 0; i < n; i++)
-		if (ep_can_call(set[i]))
-			set[i]->cb.on_batch_end(set[i]->cb_data);
+	for (size_t k = 0; k < n; k++)
+		if (ep_can_call(c->members[idx[k]]))
+			c->members[idx[k]]->cb.on_batch_end(c->members[idx[k]]->cb_data);
 }
 
 static void dissolve(struct simnet *net, struct config *c)
@@ -457,29 +492,40 @@ size_t simnet_in_flight(const struct simnet *net)
 	for (size_t i = 0; i < net->n_eps; i++)
 		n += net->eps[i]->outbox.n;
 	for (size_t i = 0; i < net->n_configs; i++)
-		n += net->configs[i]->ring.n;
+		n += net->configs[i]->ring_n - min_cursor(net->configs[i]);
 	return n;
 }
 
-static void deliver_batch(struct simnet *net, struct config *c)
+/* Forget ring messages every live member has delivered. */
+static void ring_trim(struct config *c)
 {
-	struct simmsg *batch[SIMNET_MAX_BATCH];
-	size_t k = 1 + prng_below(&net->rng, SIMNET_MAX_BATCH), n = 0;
-	while (n < k && c->ring.head)
-		batch[n++] = q_pop(&c->ring);
-	struct simnet_group *members[SIMNET_MAX_NODES];
-	size_t nm = c->n;
-	memcpy(members, c->members, nm * sizeof(*members));
-	for (size_t i = 0; i < nm; i++) {
-		struct simnet_group *g = members[i];
-		if (!ep_can_call(g))
-			continue;
-		for (size_t j = 0; j < n; j++)
-			g->cb.on_deliver(g->cb_data, batch[j]->from->node, batch[j]->data, batch[j]->len);
-		g->cb.on_batch_end(g->cb_data);
+	size_t lo = min_cursor(c);
+	if (lo < 256)
+		return;
+	for (size_t i = 0; i < lo; i++)
+		free(c->ring[i]);
+	memmove(c->ring, c->ring + lo, (c->ring_n - lo) * sizeof(*c->ring));
+	c->ring_n -= lo;
+	for (size_t i = 0; i < c->n; i++)
+		c->cursor[i] = c->cursor[i] > lo ? c->cursor[i] - lo : 0;
+}
+
+/* Member i of c delivers its next one to three messages. */
+static void deliver_to_member(struct simnet *net, struct config *c, size_t i)
+{
+	struct simnet_group *g = c->members[i];
+	size_t k = 1 + prng_below(&net->rng, SIMNET_MAX_BATCH);
+	for (; k > 0 && c->cursor[i] < c->ring_n; k--) {
+		struct simmsg *m = c->ring[c->cursor[i]++];
+		g->cb.on_deliver(g->cb_data, m->from->node, m->data, m->len);
 	}
-	for (size_t j = 0; j < n; j++)
-		free(batch[j]);
+	g->cb.on_batch_end(g->cb_data);
+	ring_trim(c);
+}
+
+static bool member_can_deliver(const struct config *c, size_t i)
+{
+	return c->cursor[i] < c->ring_n && ep_can_call(c->members[i]);
 }
 
 bool simnet_step(struct simnet *net)
@@ -488,7 +534,8 @@ bool simnet_step(struct simnet *net)
 	for (size_t i = 0; i < net->n_eps; i++)
 		candidates += net->eps[i]->outbox.n && net->eps[i]->config;
 	for (size_t i = 0; i < net->n_configs; i++)
-		candidates += net->configs[i]->ring.n > 0;
+		for (size_t m = 0; m < net->configs[i]->n; m++)
+			candidates += member_can_deliver(net->configs[i], m);
 	if (candidates == 0)
 		return false;
 	size_t pick = prng_below(&net->rng, candidates);
@@ -497,17 +544,40 @@ bool simnet_step(struct simnet *net)
 		if (!(g->outbox.n && g->config))
 			continue;
 		if (pick-- == 0) {
-			q_push(&g->config->ring, q_pop(&g->outbox));
+			ring_push(g->config, q_pop(&g->outbox));
 			return true;
 		}
 	}
 	for (size_t i = 0; i < net->n_configs; i++) {
-		if (net->configs[i]->ring.n == 0)
-			continue;
-		if (pick-- == 0) {
-			deliver_batch(net, net->configs[i]);
-			return true;
+		struct config *c = net->configs[i];
+		for (size_t m = 0; m < c->n; m++) {
+			if (member_can_deliver(c, m) && pick-- == 0) {
+				deliver_to_member(net, c, m);
+				return true;
+			}
 		}
 	}
 	return false;
+}
+
+void simnet_dump(const struct simnet *net, FILE *f)
+{
+	for (uint32_t i = 1; i <= net->n_nodes; i++)
+		fprintf(f, "node %u: %s pid %u component %u\n", i, net->nodes[i].alive ? "up" : "down",
+		        net->nodes[i].pid, net->nodes[i].component);
+	for (size_t i = 0; i < net->n_configs; i++) {
+		const struct config *c = net->configs[i];
+		fprintf(f, "config %s component %u, ring %zu:", net->groups[c->group], c->component,
+		        c->ring_n);
+		for (size_t m = 0; m < c->n; m++)
+			fprintf(f, " %u/%u@%zu%s", c->members[m]->node, c->members[m]->pid, c->cursor[m],
+			        c->members[m]->dead ? "(dead)" : c->members[m]->detached ? "(detached)" : "");
+		fprintf(f, "\n");
+	}
+	for (size_t i = 0; i < net->n_eps; i++) {
+		const struct simnet_group *g = net->eps[i];
+		fprintf(f, "endpoint %u/%u %s state %d%s%s outbox %zu config %s\n", g->node, g->pid,
+		        net->groups[g->group], g->state, g->dead ? " dead" : "",
+		        g->detached ? " detached" : "", g->outbox.n, g->config ? "yes" : "no");
+	}
 }

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "transport.h"
 
@@ -54,6 +55,9 @@ int simnet_settle(struct simnet *net);
 bool simnet_step(struct simnet *net);
 /* Messages waiting in outboxes and on rings. */
 size_t simnet_in_flight(const struct simnet *net);
+
+/* Print nodes, configurations and endpoints (for a failing seed). */
+void simnet_dump(const struct simnet *net, FILE *f);
 
 /* The transport-sim side. */
 int simnet_join(struct simnet *net, uint32_t node, const char *group,

@@ -116,14 +116,14 @@ int wire_get_sync(struct rbuf *r, struct wire_sync *out)
 
 void wire_put_epoch_ack(struct wbuf *w, const struct wire_epoch_ack *a)
 {
-	wbuf_put_u64(w, a->view_id);
+	wbuf_put_u64(w, a->plan_id);
 	wbuf_put_u32(w, a->sync_id);
 	wbuf_put_u64(w, a->epoch);
 }
 
 int wire_get_epoch_ack(struct rbuf *r, struct wire_epoch_ack *out)
 {
-	out->view_id = rbuf_get_u64(r);
+	out->plan_id = rbuf_get_u64(r);
 	out->sync_id = rbuf_get_u32(r);
 	out->epoch = rbuf_get_u64(r);
 	rbuf_expect_end(r);
@@ -132,7 +132,7 @@ int wire_get_epoch_ack(struct rbuf *r, struct wire_epoch_ack *out)
 
 void wire_put_snapshot(struct wbuf *w, const struct wire_snapshot *s)
 {
-	wbuf_put_u64(w, s->view_id);
+	wbuf_put_u64(w, s->plan_id);
 	wbuf_put_u32(w, s->sync_id);
 	wbuf_put_u64(w, s->epoch);
 	wbuf_put_u64(w, s->seq);
@@ -144,7 +144,7 @@ void wire_put_snapshot(struct wbuf *w, const struct wire_snapshot *s)
 
 int wire_get_snapshot(struct rbuf *r, struct wire_snapshot *out)
 {
-	out->view_id = rbuf_get_u64(r);
+	out->plan_id = rbuf_get_u64(r);
 	out->sync_id = rbuf_get_u32(r);
 	out->epoch = rbuf_get_u64(r);
 	out->seq = rbuf_get_u64(r);

@@ -70,13 +70,13 @@ struct wire_sync {
 #define WIRE_SYNC_MAX_TAIL ((WIRE_MAX_MSG_BYTES - WIRE_HEADER_BYTES - 80) / 8)
 
 struct wire_epoch_ack {
-	uint64_t view_id;
+	uint64_t plan_id; /* the round's plan this acknowledges */
 	uint32_t sync_id;
 	uint64_t epoch;
 };
 
 struct wire_snapshot {
-	uint64_t view_id;
+	uint64_t plan_id;    /* the round's plan this transfer belongs to */
 	uint32_t sync_id;    /* the source's sync_id of this round */
 	uint64_t epoch;      /* the round's plan: epoch, applied point, commit point */
 	uint64_t seq;

@@ -57,7 +57,7 @@ static const struct wire_sync sample_sync = {
 };
 
 static const struct wire_snapshot sample_snapshot = {
-	.view_id = 1, .sync_id = 2, .epoch = 3, .seq = 4, .total_len = 10, .offset = 0,
+	.plan_id = 1, .sync_id = 2, .epoch = 3, .seq = 4, .total_len = 10, .offset = 0,
 	.total_crc = 5, .data = (const uint8_t *)"0123456789", .data_len = 10,
 };
 
@@ -226,7 +226,7 @@ END_TEST
 
 START_TEST(test_wire_epoch_ack_rejects_malformed)
 {
-	struct wire_epoch_ack a, in = { .view_id = 1, .sync_id = 2, .epoch = 3 };
+	struct wire_epoch_ack a, in = { .plan_id = 1, .sync_id = 2, .epoch = 3 };
 	wire_put_epoch_ack(&w, &in);
 	for (size_t len = 0; len < w.len; len++) {
 		read_payload(len);
@@ -399,13 +399,13 @@ START_TEST(test_wire_epoch_ack_round_trip)
 {
 	struct wire_header hh = sample_header;
 	hh.type = WIRE_EPOCH_ACK;
-	struct wire_epoch_ack a, in = { .view_id = UINT64_MAX, .sync_id = UINT32_MAX, .epoch = 1 };
+	struct wire_epoch_ack a, in = { .plan_id = UINT64_MAX, .sync_id = UINT32_MAX, .epoch = 1 };
 	wire_begin(&w, &hh);
 	wire_put_epoch_ack(&w, &in);
 	ck_assert_int_eq(wire_finish(&w), 0);
 	ck_assert_int_eq(decode(), 0);
 	ck_assert_int_eq(wire_get_epoch_ack(&r, &a), 0);
-	ck_assert_uint_eq(a.view_id, in.view_id);
+	ck_assert_uint_eq(a.plan_id, in.plan_id);
 	ck_assert_uint_eq(a.sync_id, in.sync_id);
 	ck_assert_uint_eq(a.epoch, in.epoch);
 }
@@ -418,7 +418,7 @@ START_TEST(test_wire_snapshot_round_trip)
 		data[i] = (uint8_t)(i * 7);
 	struct wire_header hh = sample_header;
 	hh.type = WIRE_SNAPSHOT;
-	struct wire_snapshot s, in = { .view_id = 1, .sync_id = UINT32_MAX, .epoch = 2,
+	struct wire_snapshot s, in = { .plan_id = 1, .sync_id = UINT32_MAX, .epoch = 2,
 		                       .seq = UINT64_MAX, .total_len = UINT32_MAX,
 		                       .offset = UINT32_MAX - WIRE_CHUNK_DATA_BYTES,
 		                       .total_crc = 0xabcdef01, .data = data,
@@ -428,7 +428,7 @@ START_TEST(test_wire_snapshot_round_trip)
 	ck_assert_int_eq(wire_finish(&w), 0); /* a full chunk fits one message */
 	ck_assert_int_eq(decode(), 0);
 	ck_assert_int_eq(wire_get_snapshot(&r, &s), 0);
-	ck_assert_uint_eq(s.view_id, in.view_id);
+	ck_assert_uint_eq(s.plan_id, in.plan_id);
 	ck_assert_uint_eq(s.sync_id, in.sync_id);
 	ck_assert_uint_eq(s.epoch, in.epoch);
 	ck_assert_uint_eq(s.seq, in.seq);

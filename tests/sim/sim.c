@@ -175,30 +175,59 @@ static void maybe_heal(struct sim *sim)
 		fault_merge(sim);
 }
 
-/* All primary members of one epoch must hold the same state. */
+/* Find (epoch, seq) in the sorted label table; its slot, or where it goes. */
+static size_t label_slot(const struct sim *sim, uint64_t epoch, uint64_t seq)
+{
+	size_t lo = 0, hi = sim->n_labels;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct sim_label *l = &sim->labels[mid];
+		if (l->epoch < epoch || (l->epoch == epoch && l->seq < seq))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Replicas apply the same sequence, each at its own pace: whatever node
+ * holds state (epoch, seq), at any step of the run, holds the same state. */
+static int check_label(struct sim *sim, uint32_t node, const struct domain_status *st)
+{
+	size_t i = label_slot(sim, st->epoch, st->seq);
+	struct sim_label *l = i < sim->n_labels ? &sim->labels[i] : NULL;
+	if (l && l->epoch == st->epoch && l->seq == st->seq) {
+		if (l->digest == st->digest)
+			return 0;
+		return sim_violation(sim, "replicas differ at (%llu, %llu): node %u %016llx, node %u %016llx",
+		                     (unsigned long long)st->epoch, (unsigned long long)st->seq, l->node,
+		                     (unsigned long long)l->digest, node, (unsigned long long)st->digest);
+	}
+	if (sim->n_labels == sim->cap_labels) {
+		size_t cap = sim->cap_labels ? sim->cap_labels * 2 : 256;
+		struct sim_label *p = reallocarray(sim->labels, cap, sizeof(*p));
+		if (!p)
+			abort();
+		sim->labels = p;
+		sim->cap_labels = cap;
+	}
+	memmove(&sim->labels[i + 1], &sim->labels[i], (sim->n_labels - i) * sizeof(*l));
+	sim->labels[i] = (struct sim_label){ st->epoch, st->seq, st->digest, node };
+	sim->n_labels++;
+	return 0;
+}
+
 static int check_replicas(struct sim *sim)
 {
-	struct domain_status ref = { 0 };
-	uint32_t ref_node = 0;
 	for (unsigned i = 1; i <= sim->n_nodes; i++) {
 		struct sim_node *sn = &sim->nodes[i];
-		if (!sim_node_is_primary(sn))
+		struct domain *d = sn->node ? node_control_domain(sn->node) : NULL;
+		if (!d)
 			continue;
 		struct domain_status st;
-		domain_get_status(node_control_domain(sn->node), &st);
-		if (!ref_node) {
-			ref = st;
-			ref_node = sn->id;
-			continue;
-		}
-		if (st.epoch != ref.epoch || st.seq != ref.seq || st.digest != ref.digest)
-			return sim_violation(sim,
-			                     "primary replicas differ: node %u (%llu, %llu, %016llx) vs "
-			                     "node %u (%llu, %llu, %016llx)",
-			                     ref_node, (unsigned long long)ref.epoch,
-			                     (unsigned long long)ref.seq, (unsigned long long)ref.digest,
-			                     sn->id, (unsigned long long)st.epoch,
-			                     (unsigned long long)st.seq, (unsigned long long)st.digest);
+		domain_get_status(d, &st);
+		if (!st.receiving && check_label(sim, sn->id, &st) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -246,9 +275,19 @@ static int quiesce(struct sim *sim)
 		if (!moved && changes == 0 && simnet_in_flight(sim->net) == 0)
 			break;
 	}
-	for (unsigned i = 1; i <= sim->n_nodes; i++)
+	struct domain_status ref;
+	for (unsigned i = 1; i <= sim->n_nodes; i++) {
 		if (!sim_node_is_primary(&sim->nodes[i]))
 			return sim_violation(sim, "after healing, node %u is not in the primary component", i);
+		struct domain_status st;
+		domain_get_status(node_control_domain(sim->nodes[i].node), &st);
+		if (i == 1)
+			ref = st;
+		else if (st.epoch != ref.epoch || st.seq != ref.seq || st.digest != ref.digest)
+			return sim_violation(sim, "after healing, node %u is at (%llu, %llu), node 1 at (%llu, %llu)",
+			                     i, (unsigned long long)st.epoch, (unsigned long long)st.seq,
+			                     (unsigned long long)ref.epoch, (unsigned long long)ref.seq);
+	}
 	return sim->workload->check_final(sim->wl);
 }
 
@@ -290,12 +329,17 @@ int sim_run(struct sim *sim, uint64_t steps)
 	}
 	if (rc == 0)
 		rc = quiesce(sim);
+	if (rc < 0 && sim->verbose)
+		simnet_dump(sim->net, stderr);
 	for (unsigned i = 1; i <= sim->n_nodes; i++) {
 		node_destroy(sim->nodes[i].node);
 		mem_disk_destroy(sim->nodes[i].disk);
 	}
 	sim->workload->count(sim->wl, &sim->acked, &sim->refused, &sim->abandoned);
 	sim->workload->destroy(sim->wl);
+	free(sim->labels);
+	sim->labels = NULL;
+	sim->n_labels = sim->cap_labels = 0;
 	simnet_destroy(sim->net);
 	return rc;
 }

@@ -34,6 +34,11 @@ struct sim_node {
 
 struct sim;
 
+struct sim_label {
+	uint64_t epoch, seq, digest;
+	uint32_t node; /* the first node seen with it */
+};
+
 /* A workload: client operations and what must hold about them. */
 struct workload_ops {
 	const char *name;
@@ -69,6 +74,9 @@ struct sim {
 	void *wl;
 	uint64_t acked, refused, abandoned; /* over all seeds */
 	bool hot; /* an answer or a configuration change just happened */
+	/* every replica label seen in this run, with its state digest */
+	struct sim_label *labels;
+	size_t n_labels, cap_labels;
 	char violation[512];
 };
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Simulator workload "property": cluster property sets and unsets from every
  * node. Most sets create a fresh key that nobody else writes, so:
- *  - an acknowledged fresh key is in every primary replica, set exactly once;
+ *  - an acknowledged fresh key is in every primary replica that has applied
+ *    as far as its origin had when it answered (same epoch, at least that
+ *    seq; or any later epoch), set exactly once;
  *  - a fresh key refused with NOQUORUM is in no primary replica;
  *  - no fresh key anywhere was set twice (no request applied twice);
  *  - once the cluster heals, every request is answered. */
@@ -30,6 +32,7 @@ struct prop_op {
 	bool fresh;
 	enum op_state state;
 	int result;
+	uint64_t epoch, seq; /* the origin's applied point when it answered */
 };
 
 struct property_wl {
@@ -122,6 +125,10 @@ static void wl_on_reply(void *p, uint64_t token, int result)
 	}
 	op->result = result;
 	op->state = result == 0 ? OP_ACKED : result == BLKSPACE_E_NOQUORUM ? OP_REFUSED : OP_FAILED;
+	struct domain_status st;
+	domain_get_status(node_control_domain(w->sim->nodes[op->node].node), &st);
+	op->epoch = st.epoch;
+	op->seq = st.seq;
 	if (w->sim->verbose)
 		fprintf(stderr, "step %llu: node %u answer %s=%s: %s\n",
 		        (unsigned long long)w->sim->step, op->node, op->key, op->value,
@@ -158,10 +165,18 @@ static const struct props *replica(struct sim_node *sn)
 	return &node_control_state(sn->node)->props;
 }
 
+/* Has sn applied at least as far as the origin had when it answered op? */
+static bool reached(struct sim_node *sn, const struct prop_op *op)
+{
+	struct domain_status st;
+	domain_get_status(node_control_domain(sn->node), &st);
+	return st.epoch > op->epoch || (st.epoch == op->epoch && st.seq >= op->seq);
+}
+
 static int check_op(struct property_wl *w, const struct prop_op *op, struct sim_node *sn)
 {
 	const struct prop *pr = props_get(replica(sn), op->key);
-	if (op->state == OP_ACKED && (!pr || strcmp(pr->value, op->value) != 0))
+	if (op->state == OP_ACKED && reached(sn, op) && (!pr || strcmp(pr->value, op->value) != 0))
 		return sim_violation(w->sim, "acknowledged %s=%s (from node %u) missing on primary node %u",
 		                     op->key, op->value, op->node, sn->id);
 	if (op->state == OP_REFUSED && pr)
