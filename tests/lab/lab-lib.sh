@@ -214,14 +214,18 @@ lab_nsenter() {
 # nsenter's forked child execs setsid, which execs CMD, so the command keeps
 # the pid of that child.
 lab_spawn() {
-	local n=$1 log=$2 pidf=$3 a parent pid end rc
+	local n=$1 log=$2 pidf=$3 a parent pid end rc want
 	shift 3
 	a=$(lab_anchor_pid "$n") || lab_die "node $n is not up"
 	PATH=$(lab_node_path) LAB_NODE=$n \
 		nsenter -t "$a" -n -m -u -i -p --wd=/ -- setsid "$@" </dev/null >>"$log" 2>&1 &
 	parent=$!
+	want=$(basename "$1")
+	want=${want:0:15} # /proc/PID/comm keeps 15 characters
 	end=$(($(lab_now_ms) + 5000))
-	until pid=$(pgrep -P "$parent"); do
+	# the program runs once a process below nsenter carries its name
+	# (setsid may fork once; until exec the child is still "nsenter")
+	until pid=$(lab_descendant_named "$parent" "$want"); do
 		if ! lab_alive "$parent"; then
 			rc=0
 			wait "$parent" || rc=$?
@@ -236,6 +240,18 @@ lab_spawn() {
 		sleep 0.01
 	done
 	echo "$pid" >"$pidf"
+}
+
+# The pid of a child or grandchild of PARENT whose comm is NAME.
+lab_descendant_named() {
+	local c g
+	for c in $(pgrep -P "$1"); do
+		[ "$(cat "/proc/$c/comm" 2>/dev/null)" = "$2" ] && { echo "$c"; return 0; }
+		for g in $(pgrep -P "$c"); do
+			[ "$(cat "/proc/$g/comm" 2>/dev/null)" = "$2" ] && { echo "$g"; return 0; }
+		done
+	done
+	return 1
 }
 
 # --- corosync ---------------------------------------------------------------
