@@ -74,7 +74,8 @@ int entry_decode(struct rbuf *r, struct log_entry *e)
 	e->body = malloc(len ? len : 1);
 	if (!e->body)
 		return -ENOMEM;
-	memcpy(e->body, body, len);
+	if (len)
+		memcpy(e->body, body, len);
 	e->body_len = len;
 	return 0;
 }
@@ -182,9 +183,11 @@ void log_apply_through(struct domain *d, uint64_t seq, bool persist)
 		entry_free(e);
 	}
 	wbuf_done(&reply);
+	if (n == 0)
+		return;
 	memmove(d->log, d->log + n, (d->log_n - n) * sizeof(*d->log));
 	d->log_n -= n;
-	if (n && persist && d->durable) {
+	if (persist && d->durable) {
 		struct wbuf w;
 		wbuf_init(&w);
 		wbuf_put_u8(&w, REC_APPLY);
@@ -274,7 +277,8 @@ void held_add(struct domain *d, const struct wire_header *h, const struct wire_r
 		     (unsigned long long)h->request_id);
 		return;
 	}
-	memcpy(body, rq->body, rq->body_len);
+	if (rq->body_len)
+		memcpy(body, rq->body, rq->body_len);
 	x->e.origin = h->origin;
 	x->e.incarnation = h->incarnation;
 	x->e.rid = h->request_id;

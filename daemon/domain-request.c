@@ -72,7 +72,8 @@ int domain_submit(struct domain *d, uint16_t op, const void *body, size_t len, u
 		free(p);
 		return -ENOMEM;
 	}
-	memcpy(p->body, body, len);
+	if (len)
+		memcpy(p->body, body, len);
 	p->body_len = len;
 	p->rid = d->next_rid++;
 	p->token = token;
@@ -117,7 +118,8 @@ static void mark_applied(struct domain *d, struct pending *p, int result, const 
 	p->seq = d->applied;
 	p->result = result;
 	p->reply_len = len < DOMAIN_REPLY_MAX ? len : DOMAIN_REPLY_MAX;
-	memcpy(p->reply, reply, p->reply_len);
+	if (p->reply_len)
+		memcpy(p->reply, reply, p->reply_len);
 }
 
 void request_on_applied(struct domain *d, uint64_t rid, int result, const struct wbuf *reply)

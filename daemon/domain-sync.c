@@ -384,7 +384,8 @@ void sync_on_transfer(struct domain *d, uint32_t from, const struct wire_snapsho
 		rx->total_len = s->total_len;
 		rx->total_crc = s->total_crc;
 	}
-	memcpy(rx->data + rx->received, s->data, s->data_len);
+	if (s->data_len)
+		memcpy(rx->data + rx->received, s->data, s->data_len);
 	rx->received += (uint32_t)s->data_len;
 	if (rx->received == rx->total_len)
 		transfer_complete(d);

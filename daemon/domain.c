@@ -197,7 +197,8 @@ void domain_on_confchg(struct domain *d, const struct domain_member_id *members,
 		     DOMAIN_MAX_MEMBERS);
 		n = DOMAIN_MAX_MEMBERS;
 	}
-	memcpy(ids, members, n * sizeof(*ids));
+	if (n)
+		memcpy(ids, members, n * sizeof(*ids));
 	qsort(ids, n, sizeof(*ids), cmp_member_id);
 	bool self = false;
 	for (size_t i = 0; i < n; i++)
