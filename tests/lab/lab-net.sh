@@ -84,7 +84,7 @@ lab_write_node_dirs() {
 			"$d"/log/{corosync,blkspace}
 		cp "$LAB_DIR/corosync.conf" "$d/etc-corosync/corosync.conf"
 		install -m 0400 "$LAB_DIR/authkey" "$d/etc-corosync/authkey"
-		printf 'transport = cpg\nlog_level = debug\n' >"$d/etc-blkspace/blkspaced.conf"
+		printf 'transport = cpg\nlog_level = %s\n' "$LAB_LOG_LEVEL" >"$d/etc-blkspace/blkspaced.conf"
 		chmod 0755 "$d/run"
 	done
 }
