@@ -105,6 +105,20 @@ static int set_cluster_size(struct blkspaced_config *c, const char *v, char *err
 	return 0;
 }
 
+static int set_kernel_link(struct blkspaced_config *c, const char *v, char *err, size_t errsz)
+{
+	if (strcmp(v, "netlink") != 0 && strcmp(v, "sim") != 0) {
+		snprintf(err, errsz, "kernel_link must be 'netlink' or 'sim', not '%s'", v);
+		return -EINVAL;
+	}
+	return set_string(c->kernel_link, sizeof(c->kernel_link), v, err, errsz);
+}
+
+static int set_ulog_socket(struct blkspaced_config *c, const char *v, char *err, size_t errsz)
+{
+	return set_path(c->ulog_socket, sizeof(c->ulog_socket), v, err, errsz);
+}
+
 static const struct {
 	const char *key;
 	config_setter set;
@@ -113,7 +127,8 @@ static const struct {
 	{ "run_dir", set_run_dir },         { "pidfile", set_pidfile },
 	{ "ipc_service", set_ipc_service }, { "ipc_group", set_ipc_group },
 	{ "log_level", set_log_level },     { "node_name", set_node_name },
-	{ "cluster_size", set_cluster_size },
+	{ "cluster_size", set_cluster_size }, { "kernel_link", set_kernel_link },
+	{ "ulog_socket", set_ulog_socket },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -137,6 +152,8 @@ void config_defaults(struct blkspaced_config *c)
 	strcpy(c->state_dir, "/var/lib/blkspace");
 	strcpy(c->run_dir, "/run/blkspace");
 	strcpy(c->ipc_service, "blkspace");
+	strcpy(c->kernel_link, "netlink");
+	strcpy(c->ulog_socket, "/run/blkspace/ulog.sock");
 	c->log_level = LOG_INFO;
 }
 

@@ -21,6 +21,8 @@ struct blkspaced_config {
 	int log_level;      /* syslog priority */
 	char node_name[65]; /* empty: the corosync nodelist name */
 	unsigned cluster_size; /* 0: the corosync nodelist count */
+	char kernel_link[16];  /* netlink | sim */
+	char ulog_socket[108]; /* the sim kernel link's socket (sizeof sun_path) */
 };
 
 void config_defaults(struct blkspaced_config *c);

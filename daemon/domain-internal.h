@@ -39,6 +39,7 @@ struct member {
 	bool have_sync;
 	struct wire_sync sync;
 	uint64_t *tail; /* the member's log hashes after its applied point */
+	uint8_t *qinfo; /* its service quorum information (sync.qinfo_len bytes) */
 	bool acked_epoch;
 	uint64_t received; /* log position it holds durably in the current epoch */
 };

@@ -41,6 +41,10 @@ static void send_sync(struct domain *d)
 	}
 	for (size_t i = 0; i < n; i++)
 		tail[i] = d->log[i].hash;
+	struct wbuf q;
+	wbuf_init(&q);
+	if (d->quorum == DOMAIN_QUORUM_SERVICE && d->svc->quorum_info(d->state, &q) < 0)
+		dlog(d, LOG_ERR, "cannot encode the quorum information; announcing none");
 	struct wire_sync s = {
 		.proto_min = WIRE_PROTO_MIN,
 		.proto_max = WIRE_PROTO_MAX,
@@ -52,10 +56,12 @@ static void send_sync(struct domain *d)
 		.applied = d->applied,
 		.applied_hash = d->applied_hash,
 		.n_tail = (uint32_t)n,
+		.qinfo_len = wbuf_error(&q) || q.len > WIRE_SYNC_MAX_QINFO ? 0 : (uint32_t)q.len,
 	};
 	struct wbuf w;
 	wbuf_init(&w);
-	wire_put_sync(&w, &s, tail);
+	wire_put_sync(&w, &s, tail, q.data);
+	wbuf_done(&q);
 	dlog(d, LOG_DEBUG, "SYNC %u: epoch %llu, applied %llu, %zu logged after it", d->sync_id,
 	     (unsigned long long)d->epoch, (unsigned long long)d->applied, n);
 	domain_send(d, WIRE_SYNC, 0, &w);
@@ -199,6 +205,8 @@ static void sync_complete(struct domain *d)
 		if (d->members[i].sync.cluster_size > size)
 			size = d->members[i].sync.cluster_size;
 	d->group_cluster_size = size;
+	bool in[DOMAIN_MAX_MEMBERS], laggards = false;
+	make_plan(d, in);
 	if (!domain_is_quorate_config(d)) {
 		d->phase = DOMAIN_INQUORATE;
 		dlog(d, LOG_INFO, "%zu of %u nodes: not quorate, state frozen at (%llu, %llu)",
@@ -207,8 +215,6 @@ static void sync_complete(struct domain *d)
 		domain_changed(d);
 		return;
 	}
-	bool in[DOMAIN_MAX_MEMBERS], laggards = false;
-	make_plan(d, in);
 	for (size_t i = 0; i < d->n_members; i++) {
 		laggards |= !in[i];
 		if (d->members[i].nodeid == d->nodeid)
@@ -262,10 +268,21 @@ void sync_on_sync(struct domain *d, struct member *m, const struct wire_sync *s,
 		dlog(d, LOG_ERR, "no memory for node %u's SYNC; waiting for the next change", m->nodeid);
 		return;
 	}
+	uint8_t *qinfo = malloc(s->qinfo_len ? s->qinfo_len : 1);
+	if (!qinfo) {
+		free(tail);
+		dlog(d, LOG_ERR, "no memory for node %u's SYNC; waiting for the next change", m->nodeid);
+		return;
+	}
 	for (uint32_t i = 0; i < s->n_tail; i++)
 		tail[i] = rbuf_get_u64(r);
+	const uint8_t *q = rbuf_get_bytes(r, s->qinfo_len);
+	if (s->qinfo_len)
+		memcpy(qinfo, q, s->qinfo_len);
 	free(m->tail);
 	m->tail = tail;
+	free(m->qinfo);
+	m->qinfo = qinfo;
 	m->sync = *s;
 	m->have_sync = true;
 	m->last_sync_id = s->sync_id;

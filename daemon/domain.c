@@ -18,6 +18,8 @@ int domain_create(const struct domain_params *p, struct domain **ret)
 {
 	if (!p->name || strlen(p->name) >= DOMAIN_NAME_MAX || !p->svc || !p->env || !p->nodeid)
 		return -EINVAL;
+	if (p->quorum == DOMAIN_QUORUM_SERVICE && (!p->svc->quorum_info || !p->svc->is_quorate))
+		return -EINVAL;
 	struct domain *d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
@@ -48,8 +50,10 @@ int domain_create(const struct domain_params *p, struct domain **ret)
 
 static void members_clear(struct domain *d)
 {
-	for (size_t i = 0; i < d->n_members; i++)
+	for (size_t i = 0; i < d->n_members; i++) {
 		free(d->members[i].tail);
+		free(d->members[i].qinfo);
+	}
 	d->n_members = 0;
 }
 
@@ -101,11 +105,33 @@ struct member *domain_member(struct domain *d, uint32_t nodeid)
 	return NULL;
 }
 
+/* Decided on what every member saw in the SYNC round (the plan is made). */
 bool domain_is_quorate_config(const struct domain *d)
 {
-	if (d->quorum == DOMAIN_QUORUM_MEMBERS)
-		return d->n_members > 0;
-	return d->n_members >= d->group_cluster_size / 2 + 1;
+	if (d->quorum == DOMAIN_QUORUM_CLUSTER)
+		return d->n_members >= d->group_cluster_size / 2 + 1;
+	const struct member *src = NULL;
+	uint32_t ids[DOMAIN_MAX_MEMBERS];
+	for (size_t i = 0; i < d->n_members; i++) {
+		ids[i] = d->members[i].nodeid;
+		if (d->members[i].nodeid == d->plan.source)
+			src = &d->members[i];
+	}
+	return src && d->svc->is_quorate(src->qinfo, src->sync.qinfo_len, ids, d->n_members);
+}
+
+void domain_for_each_pending(const struct domain *d,
+                             void (*fn)(void *data, uint32_t origin, uint16_t op,
+                                        const uint8_t *body, size_t len),
+                             void *data)
+{
+	for (size_t i = 0; i < d->log_n; i++)
+		fn(data, d->log[i].origin, d->log[i].op, d->log[i].body, d->log[i].body_len);
+}
+
+uint32_t domain_writer(const struct domain *d)
+{
+	return d->phase != DOMAIN_OUTSIDE && d->n_members ? d->members[0].nodeid : 0;
 }
 
 /* Multicast a message of this domain, our receipt piggy-backed. */

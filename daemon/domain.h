@@ -55,6 +55,11 @@ struct domain_service_ops {
 	void *(*load)(struct rbuf *in);
 	/* Order-independent fingerprint of the state (tests compare replicas). */
 	uint64_t (*digest)(const void *state);
+	/* Only for DOMAIN_QUORUM_SERVICE (else NULL): what a configuration
+	 * needs to be primary, as bytes announced in SYNC; and the test, made
+	 * on the bytes of the plan's source (the most recent state). */
+	int (*quorum_info)(const void *state, struct wbuf *out);
+	bool (*is_quorate)(const uint8_t *info, size_t len, const uint32_t *members, size_t n);
 };
 
 #define DOMAIN_REPLY_MAX 64
@@ -76,7 +81,7 @@ struct domain_env {
 
 enum domain_quorum {
 	DOMAIN_QUORUM_CLUSTER, /* majority of the configured cluster size */
-	DOMAIN_QUORUM_MEMBERS, /* majority of the current members */
+	DOMAIN_QUORUM_SERVICE, /* the service decides from its state (svc->is_quorate) */
 };
 
 struct domain_params {
@@ -168,5 +173,14 @@ const char *domain_name(const struct domain *d);
 
 /* Set the configured cluster size (announced in the next SYNC). */
 void domain_set_cluster_size(struct domain *d, uint32_t n);
+
+/* Call fn for every logged entry not applied yet, in log order (a service's
+ * writer uses it to count marks that are coming, before they are safe). */
+void domain_for_each_pending(const struct domain *d,
+                             void (*fn)(void *data, uint32_t origin, uint16_t op,
+                                        const uint8_t *body, size_t len),
+                             void *data);
+/* Lowest member nodeid of the current configuration (the writer), 0 outside. */
+uint32_t domain_writer(const struct domain *d);
 
 #endif

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <qb/qblog.h>
@@ -39,6 +40,7 @@
 
 #include "config-file.h"
 #include "ipc.h"
+#include "kernel-link.h"
 #include "node.h"
 #include "quorum-corosync.h"
 #include "quorum-sim.h"
@@ -50,6 +52,7 @@
 #define STOP_POLL_NS (20 * 1000 * 1000ull)
 #define STOP_TIMEOUT_POLLS 250 /* 5 s */
 #define SIM_TICK_NS (1000 * 1000ull)
+#define FORCE_STOP_WINDOW_S 10 /* a second SIGTERM within this forces a stop */
 
 struct daemon {
 	struct blkspaced_config cfg;
@@ -59,6 +62,8 @@ struct daemon {
 	int ready_fd; /* write end of the pipe the parent waits on, or -1 */
 	struct ipc *ipc;
 	struct node *node;
+	struct kernel_link *link;
+	time_t refused_at; /* when a stop was refused because mirrors were active */
 	struct cpg_backend *cpg;
 	struct corosync_quorum *cq;
 	struct file_store_backend *store;
@@ -236,16 +241,61 @@ static void on_stop_poll(void *data)
 	qb_loop_timer_add(dm->loop, QB_LOOP_HIGH, STOP_POLL_NS, dm, on_stop_poll, &t);
 }
 
+/* Mirrors are served from here: stopping would hang their I/O until the
+ * kernel gives up. Refuse, unless asked twice. */
+static bool refuse_stop(struct daemon *dm)
+{
+	size_t logs = node_active_logs(dm->node);
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (logs == 0 || (dm->refused_at && now.tv_sec - dm->refused_at <= FORCE_STOP_WINDOW_S))
+		return false;
+	dm->refused_at = now.tv_sec ? now.tv_sec : 1;
+	qb_log(LOG_WARNING, "refusing to stop: %zu mirror log(s) active here; suspend or remove the "
+	       "mirrors first, or send the signal again within %d s to force", logs,
+	       FORCE_STOP_WINDOW_S);
+	return true;
+}
+
 static int32_t on_signal(int32_t sig, void *data)
 {
 	struct daemon *dm = data;
-	if (dm->stopping)
+	if (dm->stopping || refuse_stop(dm))
 		return 0;
 	dm->stopping = true;
 	qb_log(LOG_NOTICE, "signal %d: leaving the cluster", sig);
 	node_stop(dm->node);
 	on_stop_poll(dm);
 	return 0;
+}
+
+static void on_kernel_request(void *data, const struct ulog_request *rq,
+                              const struct ulog_origin *from)
+{
+	struct daemon *dm = data;
+	node_kernel_request(dm->node, rq, from);
+}
+
+static void on_kernel_reply(void *host, const struct ulog_origin *to, int error, const void *data,
+                            size_t len)
+{
+	struct daemon *dm = host;
+	if (dm->link)
+		kernel_link_reply(dm->link, to, error, data, len);
+}
+
+/* Mirror logs need a kernel link; without one the daemon still serves the rest. */
+static void start_kernel_link(struct daemon *dm)
+{
+	static const struct kernel_link_callbacks cb = { .on_request = on_kernel_request };
+	int rc = strcmp(dm->cfg.kernel_link, "sim") == 0
+	                 ? kernel_link_sim_create(dm->loop, dm->cfg.ulog_socket, &cb, dm, &dm->link)
+	                 : kernel_link_netlink_create(dm->loop, &cb, dm, &dm->link);
+	if (rc < 0)
+		qb_log(LOG_WARNING, "no %s kernel link (%s): mirror logs are not served here",
+		       dm->cfg.kernel_link, blkspace_strerror(rc));
+	else
+		qb_log(LOG_INFO, "serving mirror logs over the %s kernel link", dm->cfg.kernel_link);
 }
 
 static int resolve_group(const char *name, gid_t *ret)
@@ -263,7 +313,9 @@ static int resolve_group(const char *name, gid_t *ret)
 static int run(struct daemon *dm)
 {
 	struct node_params np = { .name = dm->cfg.node_name[0] ? dm->cfg.node_name : NULL,
-		                  .cluster_size = dm->cfg.cluster_size, .reply = ipc_on_reply };
+		                  .cluster_size = dm->cfg.cluster_size, .reply = ipc_on_reply,
+		                  .disk = &file_mlog_disk_ops, .kernel_reply = on_kernel_reply,
+		                  .kernel_host = dm };
 	gid_t group;
 	int rc = resolve_group(dm->cfg.ipc_group, &group);
 	if (rc < 0) {
@@ -285,6 +337,7 @@ static int run(struct daemon *dm)
 		return 1;
 	}
 	ipc_attach_node(dm->ipc, dm->node);
+	start_kernel_link(dm);
 	qb_loop_signal_handle sh;
 	qb_loop_signal_add(dm->loop, QB_LOOP_HIGH, SIGTERM, dm, on_signal, &sh);
 	qb_loop_signal_add(dm->loop, QB_LOOP_HIGH, SIGINT, dm, on_signal, &sh);
@@ -299,6 +352,7 @@ static int run(struct daemon *dm)
 
 static void teardown(struct daemon *dm)
 {
+	kernel_link_destroy(dm->link);
 	ipc_destroy(dm->ipc);
 	node_destroy(dm->node);
 	corosync_quorum_destroy(dm->cq);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* One blkspace node: domains wired to transport, store and quorum backends. */
+/* One blkspace node: domains wired to transport, store and quorum backends.
+ * This file holds what every domain shares (environment, transport
+ * callbacks, group commit) and the control domain; node-mlog.c holds the
+ * mirror logs. */
 #include "config.h"
 
-#include "node.h"
+#include "node-internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,28 +15,8 @@
 
 #include <blkspace/errors.h>
 
-/* Token of the node's own requests (HELLO); hosts never use 0. */
+/* Token of the node's own control requests (HELLO); hosts never use 0. */
 #define NODE_INTERNAL_TOKEN 0
-
-/* The glue between one domain and the backends. */
-struct node_domain {
-	struct node *node;
-	struct domain *domain;
-	struct transport_group *group;
-	struct store *store; /* NULL for domains that do not persist locally */
-	bool left;
-};
-
-struct node {
-	struct node_params p;
-	char name[NODE_NAME_MAX + 1];
-	uint32_t nodeid;
-	uint32_t incarnation;
-	bool started;
-	bool stopping;
-	bool hello_sent; /* this incarnation announced itself */
-	struct node_domain control;
-};
 
 /* --- domain environment ---------------------------------------------------- */
 
@@ -66,14 +49,7 @@ static int env_save_snapshot(void *host, const void *snap, size_t len)
 static void env_reply(void *host, uint64_t token, int result, const void *data, size_t len)
 {
 	struct node_domain *nd = host;
-	struct node *n = nd->node;
-	if (token == NODE_INTERNAL_TOKEN) {
-		if (result < 0)
-			qb_log(LOG_WARNING, "announcing node %u failed: %s", n->nodeid,
-			       blkspace_strerror(result));
-		return;
-	}
-	n->p.reply(n->p.host, token, result, data, len);
+	nd->hooks->reply(nd, token, result, data, len);
 }
 
 static void env_changed(void *host) {}
@@ -100,43 +76,21 @@ static void on_confchg(void *data, const struct domain_member_id *members, size_
 	bool self = false;
 	for (size_t i = 0; i < n; i++)
 		self |= members[i].nodeid == nd->node->nodeid;
-	if (!self && nd->node->stopping)
-		nd->left = true;
 	domain_on_confchg(nd->domain, members, n);
+	if (!self && nd->leaving && !nd->left) {
+		nd->left = true;
+		nd->hooks->on_left(nd);
+	}
 }
 
-/* Announce this incarnation's name once the control domain is primary. */
-static void maybe_hello(struct node *n)
-{
-	struct wbuf w;
-	if (n->hello_sent || n->stopping || !domain_is_active(n->control.domain))
-		return;
-	wbuf_init(&w);
-	nodes_encode_hello(&w, n->incarnation, n->name);
-	int rc = wbuf_error(&w) ? wbuf_error(&w)
-	                        : domain_submit(n->control.domain, CONTROL_OP_NODE_HELLO, w.data, w.len,
-	                                        DOMAIN_WAIT_QUORUM, NODE_INTERNAL_TOKEN);
-	wbuf_done(&w);
-	if (rc == 0)
-		n->hello_sent = true;
-}
-
-/* End of a dispatch: one group commit, then the domain may announce. */
+/* End of a dispatch: one commit, then the domain may announce. */
 static void on_batch_end(void *data)
 {
 	struct node_domain *nd = data;
-	struct node *n = nd->node;
-	if (nd->store && domain_needs_commit(nd->domain)) {
-		int rc = n->p.store->commit(nd->store);
-		if (rc < 0) {
-			qb_log(LOG_ERR, "%s: cannot write the journal: %s; operations wait until it works",
-			       domain_name(nd->domain), blkspace_strerror(rc));
-			return;
-		}
-	}
+	if (nd->hooks->commit(nd) < 0)
+		return;
 	domain_persisted(nd->domain);
-	if (nd == &n->control)
-		maybe_hello(n);
+	nd->hooks->after_batch(nd);
 }
 
 static void on_disconnect(void *data)
@@ -152,6 +106,122 @@ static const struct transport_callbacks node_transport_callbacks = {
 	.on_disconnect = on_disconnect,
 };
 
+/* --- domains ----------------------------------------------------------------------- */
+
+static int store_on_snapshot(void *data, const void *snap, size_t len)
+{
+	return domain_restore_snapshot(data, snap, len);
+}
+
+static int store_on_record(void *data, const void *rec, size_t len)
+{
+	return domain_replay(data, rec, len);
+}
+
+int node_domain_open(struct node *n, struct node_domain *nd, const struct domain_params *dp,
+                     const struct node_domain_hooks *hooks, void *owner)
+{
+	static const struct store_load_callbacks load_cb = {
+		.on_snapshot = store_on_snapshot,
+		.on_record = store_on_record,
+	};
+	memset(nd, 0, sizeof(*nd));
+	nd->node = n;
+	nd->hooks = hooks;
+	nd->owner = owner;
+	struct domain_params p = *dp;
+	p.env = &node_domain_env;
+	p.host = nd;
+	int rc = domain_create(&p, &nd->domain);
+	if (rc == 0 && p.durable && (rc = n->p.store->open(n->p.store_backend, p.name, &nd->store)) == 0)
+		rc = n->p.store->load(nd->store, &load_cb, nd->domain);
+	if (rc == 0)
+		rc = n->p.transport->join(n->p.transport_backend, p.name, &node_transport_callbacks, nd,
+		                          &nd->group);
+	if (rc < 0)
+		node_domain_close(nd);
+	return rc;
+}
+
+void node_domain_leave(struct node_domain *nd)
+{
+	if (nd->leaving)
+		return;
+	nd->leaving = true;
+	struct domain_status st;
+	domain_get_status(nd->domain, &st);
+	if (st.phase == DOMAIN_OUTSIDE || !nd->group) {
+		nd->left = true; /* not in the group (corosync gone): nothing to leave */
+		nd->hooks->on_left(nd);
+	} else {
+		nd->node->p.transport->leave(nd->group);
+	}
+}
+
+void node_domain_close(struct node_domain *nd)
+{
+	struct node *n = nd->node;
+	n->p.transport->destroy(nd->group);
+	if (nd->store)
+		n->p.store->close(nd->store);
+	domain_destroy(nd->domain);
+	nd->group = NULL;
+	nd->store = NULL;
+	nd->domain = NULL;
+}
+
+/* --- the control domain -------------------------------------------------------------- */
+
+static int control_commit(struct node_domain *nd)
+{
+	if (!domain_needs_commit(nd->domain))
+		return 0;
+	int rc = nd->node->p.store->commit(nd->store);
+	if (rc < 0)
+		qb_log(LOG_ERR, "%s: cannot write the journal: %s; operations wait until it works",
+		       domain_name(nd->domain), blkspace_strerror(rc));
+	return rc;
+}
+
+/* Announce this incarnation's name once the control domain is primary. */
+static void control_after_batch(struct node_domain *nd)
+{
+	struct node *n = nd->node;
+	struct wbuf w;
+	if (n->hello_sent || n->stopping || !domain_is_active(nd->domain))
+		return;
+	wbuf_init(&w);
+	nodes_encode_hello(&w, n->incarnation, n->name);
+	int rc = wbuf_error(&w) ? wbuf_error(&w)
+	                        : domain_submit(nd->domain, CONTROL_OP_NODE_HELLO, w.data, w.len,
+	                                        DOMAIN_WAIT_QUORUM, NODE_INTERNAL_TOKEN);
+	wbuf_done(&w);
+	if (rc == 0)
+		n->hello_sent = true;
+}
+
+static void control_reply(struct node_domain *nd, uint64_t token, int result, const void *data,
+                          size_t len)
+{
+	struct node *n = nd->node;
+	if (token == NODE_INTERNAL_TOKEN) {
+		if (result < 0)
+			qb_log(LOG_WARNING, "announcing node %u failed: %s", n->nodeid,
+			       blkspace_strerror(result));
+		return;
+	}
+	n->p.reply(n->p.host, token, result, data, len);
+}
+
+static void control_on_left(struct node_domain *nd) {}
+
+static const struct node_domain_hooks control_hooks = {
+	.commit = control_commit,
+	.after_batch = control_after_batch,
+	.reply = control_reply,
+	.on_left = control_on_left,
+};
+
 /* --- lifecycle ----------------------------------------------------------------- */
 
 int node_create(const struct node_params *p, struct node **ret)
@@ -165,18 +235,10 @@ int node_create(const struct node_params *p, struct node **ret)
 		return -ENOMEM;
 	n->p = *p;
 	n->control.node = n;
+	n->next_token = 1;
+	LIST_INIT(&n->logs);
 	*ret = n;
 	return 0;
-}
-
-static int store_on_snapshot(void *data, const void *snap, size_t len)
-{
-	return domain_restore_snapshot(data, snap, len);
-}
-
-static int store_on_record(void *data, const void *rec, size_t len)
-{
-	return domain_replay(data, rec, len);
 }
 
 static void pick_identity(struct node *n, const struct quorum_view *v)
@@ -191,35 +253,6 @@ static void pick_identity(struct node *n, const struct quorum_view *v)
 		snprintf(n->name, sizeof(n->name), "node%u", n->nodeid);
 }
 
-static int open_control(struct node *n, uint32_t cluster_size)
-{
-	struct node_domain *nd = &n->control;
-	struct domain_params dp = {
-		.name = CONTROL_DOMAIN_NAME,
-		.nodeid = n->nodeid,
-		.incarnation = n->incarnation,
-		.cluster_size = cluster_size,
-		.durable = true,
-		.quorum = DOMAIN_QUORUM_CLUSTER,
-		.svc = &control_service_ops,
-		.env = &node_domain_env,
-		.host = nd,
-	};
-	int rc = domain_create(&dp, &nd->domain);
-	if (rc < 0)
-		return rc;
-	if ((rc = n->p.store->open(n->p.store_backend, CONTROL_DOMAIN_NAME, &nd->store)) < 0)
-		return rc;
-	static const struct store_load_callbacks load_cb = {
-		.on_snapshot = store_on_snapshot,
-		.on_record = store_on_record,
-	};
-	if ((rc = n->p.store->load(nd->store, &load_cb, nd->domain)) < 0)
-		return rc;
-	return n->p.transport->join(n->p.transport_backend, CONTROL_DOMAIN_NAME,
-	                            &node_transport_callbacks, nd, &nd->group);
-}
-
 int node_start(struct node *n)
 {
 	if (n->started)
@@ -232,16 +265,19 @@ int node_start(struct node *n)
 		return -EAGAIN;
 	pick_identity(n, &v);
 	int rc = n->p.store->next_incarnation(n->p.store_backend, &n->incarnation);
+	struct domain_params dp = {
+		.name = CONTROL_DOMAIN_NAME,
+		.nodeid = n->nodeid,
+		.incarnation = n->incarnation,
+		.cluster_size = size,
+		.durable = true,
+		.quorum = DOMAIN_QUORUM_CLUSTER,
+		.svc = &control_service_ops,
+	};
 	if (rc == 0)
-		rc = open_control(n, size);
-	if (rc < 0) {
-		n->p.transport->destroy(n->control.group);
-		n->p.store->close(n->control.store);
-		domain_destroy(n->control.domain);
-		memset(&n->control, 0, sizeof(n->control));
-		n->control.node = n;
+		rc = node_domain_open(n, &n->control, &dp, &control_hooks, NULL);
+	if (rc < 0)
 		return rc;
-	}
 	n->started = true;
 	struct domain_status st;
 	domain_get_status(n->control.domain, &st);
@@ -259,12 +295,8 @@ void node_stop(struct node *n)
 	if (!n->started)
 		return;
 	domain_fail_pending(n->control.domain, BLKSPACE_E_STOPPING);
-	struct domain_status st;
-	domain_get_status(n->control.domain, &st);
-	if (st.phase == DOMAIN_OUTSIDE)
-		n->control.left = true; /* not in the group (corosync gone): nothing to leave */
-	else if (n->control.group)
-		n->p.transport->leave(n->control.group);
+	node_mlog_close_all(n);
+	node_domain_leave(&n->control);
 }
 
 bool node_is_stopped(const struct node *n)
@@ -276,10 +308,9 @@ void node_destroy(struct node *n)
 {
 	if (!n)
 		return;
-	n->p.transport->destroy(n->control.group);
-	if (n->control.store)
-		n->p.store->close(n->control.store);
-	domain_destroy(n->control.domain);
+	node_mlog_close_all(n);
+	if (n->started)
+		node_domain_close(&n->control);
 	free(n);
 }
 
@@ -309,6 +340,14 @@ void node_cancel(struct node *n, uint64_t token)
 		domain_cancel(n->control.domain, token);
 }
 
+void node_kernel_request(struct node *n, const struct ulog_request *rq,
+                         const struct ulog_origin *from)
+{
+	node_mlog_request(n, rq, from);
+}
+
+size_t node_active_logs(const struct node *n) { return node_mlog_active(n); }
+
 void node_get_status(const struct node *n, struct node_status *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -321,6 +360,7 @@ void node_get_status(const struct node *n, struct node_status *out)
 	n->p.quorum->get_view(n->p.quorum_backend, &out->quorum);
 	if (n->started)
 		domain_get_status(n->control.domain, &out->control);
+	out->active_logs = node_mlog_active(n);
 }
 
 const struct control_state *node_control_state(const struct node *n)

@@ -16,9 +16,11 @@
 
 #include "control.h"
 #include "domain.h"
+#include "mlog-disk.h"
 #include "quorum.h"
 #include "store.h"
 #include "transport.h"
+#include "ulog.h"
 
 #define NODE_NAME_MAX 64
 
@@ -36,6 +38,13 @@ struct node_params {
 	/* Answer of a request submitted with node_submit(). */
 	void (*reply)(void *host, uint64_t token, int result, const void *data, size_t len);
 	void *host;
+	/* Mirror logs: where disk logs live, and the answer to a kernel request
+	 * given to node_kernel_request(). */
+	const struct mlog_disk_ops *disk;
+	void *disk_backend;
+	void (*kernel_reply)(void *kernel_host, const struct ulog_origin *to, int error,
+	                     const void *data, size_t len);
+	void *kernel_host;
 };
 
 struct node_status {
@@ -47,6 +56,7 @@ struct node_status {
 	const char *transport;
 	struct quorum_view quorum;
 	struct domain_status control;
+	size_t active_logs; /* mirror logs the kernel has resumed here */
 };
 
 int node_create(const struct node_params *p, struct node **ret_node);
@@ -65,6 +75,41 @@ int node_submit(struct node *n, uint16_t op, const void *body, size_t len, unsig
                 uint64_t token);
 /* The requester went away. */
 void node_cancel(struct node *n, uint64_t token);
+
+/* A dm-log-userspace request from the kernel (or the sim link); the answer
+ * comes through kernel_reply, at once or once the cluster agreed. */
+void node_kernel_request(struct node *n, const struct ulog_request *rq,
+                         const struct ulog_origin *from);
+/* Mirror logs resumed on this node (blkspaced refuses to stop while any). */
+size_t node_active_logs(const struct node *n);
+
+/* One mirror log as this node sees it (blkspace log list/show). The
+ * counts come from the local replica; zero before the log is resumed. */
+struct node_log_info {
+	char uuid[ULOG_UUID_LEN];
+	bool disk; /* clustered-disk; else clustered-core */
+	char dev[256]; /* the log device, "" for clustered-core */
+	uint32_t region_size; /* sectors */
+	uint64_t region_count;
+	bool resumed;      /* the kernel resumed it here */
+	bool initialized;  /* the sync bitmap is complete */
+	uint64_t in_sync;  /* regions in sync */
+	uint64_t marked;   /* regions some node has marked */
+	uint64_t dirty;    /* regions not clean: out of sync or marked */
+	uint32_t recoverer; /* node resyncing recovering, 0 = none */
+	uint64_t recovering;
+	bool disk_failed;
+	size_t n_registry; /* nodes that resumed the log */
+	uint32_t registry[DOMAIN_MAX_MEMBERS];
+	bool has_domain;
+	struct domain_status domain; /* the log domain, when has_domain */
+};
+
+/* Mirror logs constructed here (in no particular order): count and the i-th. */
+size_t node_log_count(const struct node *n);
+int node_log_info(const struct node *n, size_t i, struct node_log_info *ret_info);
+/* The log with this uuid; -ENOENT when the kernel has not constructed it here. */
+int node_log_find(const struct node *n, const char *uuid, struct node_log_info *ret_info);
 
 void node_get_status(const struct node *n, struct node_status *ret_status);
 /* The replicated control state; NULL before node_start(). */

@@ -313,7 +313,8 @@ static void deliver_confchg(struct simnet_group *g, struct simnet_group *const *
 	if (!ep_can_call(g))
 		return;
 	g->cb.on_confchg(g->cb_data, ids, k);
-	g->cb.on_batch_end(g->cb_data);
+	if (ep_can_call(g))
+		g->cb.on_batch_end(g->cb_data);
 }
 
 /* Before a configuration ends: what its members still have in their outboxes
@@ -515,11 +516,12 @@ static void deliver_to_member(struct simnet *net, struct config *c, size_t i)
 {
 	struct simnet_group *g = c->members[i];
 	size_t k = 1 + prng_below(&net->rng, SIMNET_MAX_BATCH);
-	for (; k > 0 && c->cursor[i] < c->ring_n; k--) {
+	for (; k > 0 && c->cursor[i] < c->ring_n && ep_can_call(g); k--) {
 		struct simmsg *m = c->ring[c->cursor[i]++];
 		g->cb.on_deliver(g->cb_data, m->from->node, m->data, m->len);
 	}
-	g->cb.on_batch_end(g->cb_data);
+	if (ep_can_call(g))
+		g->cb.on_batch_end(g->cb_data);
 	ring_trim(c);
 }
 

@@ -45,6 +45,8 @@ struct transport_group {
 	bool connected; /* handle open and fd polled */
 	bool joined;    /* cpg_join succeeded */
 	bool leaving;
+	bool in_dispatch; /* inside on_fd: destroy only marks */
+	bool destroyed;
 	struct out_msg *head, *tail;
 	qb_loop_timer_handle retry_timer;
 	bool retry_armed;
@@ -175,6 +177,8 @@ static void on_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32
 	if (cpg_context_get(handle, &ctx) != CS_OK || !ctx)
 		return;
 	struct transport_group *g = ctx;
+	if (g->destroyed)
+		return;
 	g->cb.on_deliver(g->cb_data, nodeid, msg, len);
 }
 
@@ -187,6 +191,8 @@ static void on_confchg(cpg_handle_t handle, const struct cpg_name *group,
 	if (cpg_context_get(handle, &ctx) != CS_OK || !ctx)
 		return;
 	struct transport_group *g = ctx;
+	if (g->destroyed)
+		return;
 	struct domain_member_id ids[DOMAIN_MAX_MEMBERS];
 	size_t n = n_members < DOMAIN_MAX_MEMBERS ? n_members : DOMAIN_MAX_MEMBERS;
 	for (size_t i = 0; i < n; i++)
@@ -194,17 +200,35 @@ static void on_confchg(cpg_handle_t handle, const struct cpg_name *group,
 	g->cb.on_confchg(g->cb_data, ids, n);
 }
 
+static void free_group(struct transport_group *g)
+{
+	disconnect(g, false);
+	if (g->reconnect_armed)
+		qb_loop_timer_del(g->b->loop, g->reconnect_timer);
+	free(g);
+}
+
+/* The owner may destroy the group from a callback: it is freed here, once
+ * the dispatch is over, and no callback follows. */
 static int32_t on_fd(int32_t fd, int32_t revents, void *data)
 {
 	struct transport_group *g = data;
+	g->in_dispatch = true;
 	cs_error_t e = cpg_dispatch(g->handle, CS_DISPATCH_ALL);
-	if (e != CS_OK && e != CS_ERR_TRY_AGAIN) {
+	if (!g->destroyed && e != CS_OK && e != CS_ERR_TRY_AGAIN) {
 		qb_log(LOG_WARNING, "cpg %s: lost corosync (%s), reconnecting", g->name.value,
 		       blkspace_strerror(cs_to_errno(e)));
+		g->in_dispatch = false;
 		disconnect(g, true);
 		return -1; /* the poll entry is gone */
 	}
-	g->cb.on_batch_end(g->cb_data);
+	if (!g->destroyed)
+		g->cb.on_batch_end(g->cb_data);
+	g->in_dispatch = false;
+	if (g->destroyed) {
+		free_group(g);
+		return -1;
+	}
 	flush(g);
 	return 0;
 }
@@ -316,10 +340,10 @@ static void cpg_destroy_group(struct transport_group *g)
 	if (!g)
 		return;
 	g->leaving = true;
-	disconnect(g, false);
-	if (g->reconnect_armed)
-		qb_loop_timer_del(g->b->loop, g->reconnect_timer);
-	free(g);
+	if (g->in_dispatch)
+		g->destroyed = true; /* on_fd frees it when the dispatch returns */
+	else
+		free_group(g);
 }
 
 const struct transport_ops cpg_transport_ops = {

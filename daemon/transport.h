@@ -8,7 +8,8 @@
  * retried on a timer, never by blocking). Callbacks come from the loop, one
  * dispatch at a time; on_batch_end() follows every dispatch that delivered
  * something. After on_disconnect() the backend rejoins by itself and the next
- * on_confchg() includes us again. */
+ * on_confchg() includes us again. destroy() may be called from a callback:
+ * no callback for that group follows. */
 #ifndef BLKSPACE_TRANSPORT_H
 #define BLKSPACE_TRANSPORT_H
 

@@ -77,7 +77,8 @@ int wire_get_request(struct rbuf *r, struct wire_request *out)
 	return rbuf_error(r);
 }
 
-void wire_put_sync(struct wbuf *w, const struct wire_sync *s, const uint64_t *tail)
+void wire_put_sync(struct wbuf *w, const struct wire_sync *s, const uint64_t *tail,
+                   const void *qinfo)
 {
 	wbuf_put_u16(w, s->proto_min);
 	wbuf_put_u16(w, s->proto_max);
@@ -89,8 +90,10 @@ void wire_put_sync(struct wbuf *w, const struct wire_sync *s, const uint64_t *ta
 	wbuf_put_u64(w, s->applied);
 	wbuf_put_u64(w, s->applied_hash);
 	wbuf_put_u32(w, s->n_tail);
+	wbuf_put_u32(w, s->qinfo_len);
 	for (uint32_t i = 0; i < s->n_tail; i++)
 		wbuf_put_u64(w, tail[i]);
+	wbuf_put_bytes(w, qinfo, s->qinfo_len);
 }
 
 int wire_get_sync(struct rbuf *r, struct wire_sync *out)
@@ -105,10 +108,12 @@ int wire_get_sync(struct rbuf *r, struct wire_sync *out)
 	out->applied = rbuf_get_u64(r);
 	out->applied_hash = rbuf_get_u64(r);
 	out->n_tail = rbuf_get_u32(r);
+	out->qinfo_len = rbuf_get_u32(r);
 	if (rbuf_error(r))
 		return rbuf_error(r);
 	if (out->proto_min > out->proto_max || out->epoch > out->promise ||
-	    out->n_tail > WIRE_SYNC_MAX_TAIL || rbuf_left(r) != (size_t)out->n_tail * 8 ||
+	    out->n_tail > WIRE_SYNC_MAX_TAIL || out->qinfo_len > WIRE_SYNC_MAX_QINFO ||
+	    rbuf_left(r) != (size_t)out->n_tail * 8 + out->qinfo_len ||
 	    out->applied > UINT64_MAX - out->n_tail)
 		return -EBADMSG;
 	return 0;

@@ -53,7 +53,8 @@ struct wire_request {
 	size_t body_len;
 };
 
-/* Followed by n_tail u64 chain hashes of the log entries after "applied". */
+/* Followed by n_tail u64 chain hashes of the log entries after "applied",
+ * then qinfo_len bytes of the service's quorum information. */
 struct wire_sync {
 	uint16_t proto_min;
 	uint16_t proto_max;
@@ -65,7 +66,10 @@ struct wire_sync {
 	uint64_t applied;      /* its applied point and chain hash there */
 	uint64_t applied_hash;
 	uint32_t n_tail;
+	uint32_t qinfo_len;    /* bytes of service quorum information after the hashes */
 };
+
+#define WIRE_SYNC_MAX_QINFO 4096
 
 #define WIRE_SYNC_MAX_TAIL ((WIRE_MAX_MSG_BYTES - WIRE_HEADER_BYTES - 80) / 8)
 
@@ -102,8 +106,9 @@ int wire_decode_header(const void *msg, size_t len, struct wire_header *h, struc
 
 void wire_put_request(struct wbuf *w, uint16_t op, uint16_t flags, const void *body, size_t len);
 int wire_get_request(struct rbuf *r, struct wire_request *out);
-void wire_put_sync(struct wbuf *w, const struct wire_sync *s, const uint64_t *tail);
-/* Decodes the fixed part; r is left at the tail hashes (exactly n_tail). */
+void wire_put_sync(struct wbuf *w, const struct wire_sync *s, const uint64_t *tail,
+                   const void *qinfo);
+/* Decodes the fixed part; r is left at the tail hashes, then qinfo. */
 int wire_get_sync(struct rbuf *r, struct wire_sync *out);
 void wire_put_epoch_ack(struct wbuf *w, const struct wire_epoch_ack *a);
 int wire_get_epoch_ack(struct rbuf *r, struct wire_epoch_ack *out);

@@ -223,7 +223,7 @@ START_TEST(test_domain_bad_peer_messages_are_dropped)
 		               .promise = 1, .n_tail = 5 };
 	uint64_t tail[5] = { 0 };
 	wbuf_reset(&p);
-	wire_put_sync(&p, &s, tail);
+	wire_put_sync(&p, &s, tail, NULL);
 	p.len -= 8;
 	make_msg(&w, "test", WIRE_SYNC, 2, &p);
 	domain_on_deliver(d, 2, w.data, w.len);

@@ -151,7 +151,7 @@ START_TEST(test_wire_sync_rejects_truncated)
 	uint64_t tail[2] = { 1, 2 };
 	struct wire_sync in = sample_sync;
 	in.n_tail = 2;
-	wire_put_sync(&w, &in, tail);
+	wire_put_sync(&w, &in, tail, NULL);
 	for (size_t len = 0; len < w.len; len++) {
 		read_payload(len);
 		ck_assert_int_ne(wire_get_sync(&r, &s), 0);
@@ -165,7 +165,7 @@ START_TEST(test_wire_sync_rejects_tail_mismatch)
 	uint64_t tail[3] = { 1, 2, 3 };
 	struct wire_sync in = sample_sync;
 	in.n_tail = 2;
-	wire_put_sync(&w, &in, tail);
+	wire_put_sync(&w, &in, tail, NULL);
 	wbuf_put_u64(&w, 3); /* one hash more than announced */
 	read_payload(w.len);
 	ck_assert_int_eq(wire_get_sync(&r, &s), -EBADMSG);
@@ -173,7 +173,7 @@ START_TEST(test_wire_sync_rejects_tail_mismatch)
 	ck_assert_int_eq(wire_get_sync(&r, &s), -EBADMSG);
 	wbuf_reset(&w);
 	in.n_tail = 3;
-	wire_put_sync(&w, &in, tail);
+	wire_put_sync(&w, &in, tail, NULL);
 	read_payload(w.len - 8); /* one hash fewer than announced */
 	ck_assert_int_eq(wire_get_sync(&r, &s), -EBADMSG);
 }
@@ -186,12 +186,12 @@ START_TEST(test_wire_sync_rejects_huge_tail)
 	uint64_t *tail = calloc(n, sizeof(*tail));
 	ck_assert_ptr_nonnull(tail);
 	in.n_tail = (uint32_t)n;
-	wire_put_sync(&w, &in, tail);
+	wire_put_sync(&w, &in, tail, NULL);
 	read_payload(w.len); /* the hashes are all there, but too many */
 	ck_assert_int_eq(wire_get_sync(&r, &s), -EBADMSG);
 	wbuf_reset(&w);
 	in.n_tail = 0;
-	wire_put_sync(&w, &in, NULL);
+	wire_put_sync(&w, &in, NULL, NULL);
 	wbuf_patch_u32(&w, w.len - 4, UINT32_MAX); /* n_tail as large as it goes */
 	read_payload(w.len);
 	ck_assert_int_eq(wire_get_sync(&r, &s), -EBADMSG);
@@ -203,14 +203,14 @@ START_TEST(test_wire_sync_rejects_inconsistent_fields)
 {
 	struct wire_sync s, in = sample_sync;
 	in.epoch = in.promise + 1;
-	wire_put_sync(&w, &in, NULL);
+	wire_put_sync(&w, &in, NULL, NULL);
 	read_payload(w.len);
 	ck_assert_int_eq(wire_get_sync(&r, &s), -EBADMSG);
 	wbuf_reset(&w);
 	in = sample_sync;
 	in.proto_min = 2;
 	in.proto_max = 1;
-	wire_put_sync(&w, &in, NULL);
+	wire_put_sync(&w, &in, NULL, NULL);
 	read_payload(w.len);
 	ck_assert_int_eq(wire_get_sync(&r, &s), -EBADMSG);
 	wbuf_reset(&w);
@@ -218,7 +218,7 @@ START_TEST(test_wire_sync_rejects_inconsistent_fields)
 	in = sample_sync;
 	in.applied = UINT64_MAX; /* the tail would run past the last seq */
 	in.n_tail = 1;
-	wire_put_sync(&w, &in, tail);
+	wire_put_sync(&w, &in, tail, NULL);
 	read_payload(w.len);
 	ck_assert_int_eq(wire_get_sync(&r, &s), -EBADMSG);
 }
@@ -363,7 +363,7 @@ START_TEST(test_wire_sync_round_trip)
 		                   .applied_hash = UINT64_C(0xfedcba9876543210), .n_tail = 3 };
 	uint64_t tail[3] = { 0, UINT64_MAX, 42 };
 	wire_begin(&w, &hh);
-	wire_put_sync(&w, &in, tail);
+	wire_put_sync(&w, &in, tail, NULL);
 	ck_assert_int_eq(wire_finish(&w), 0);
 	ck_assert_int_eq(decode(), 0);
 	ck_assert_int_eq(wire_get_sync(&r, &s), 0);
@@ -385,7 +385,7 @@ START_TEST(test_wire_sync_round_trip_max_tail)
 	ck_assert_ptr_nonnull(tail);
 	tail[WIRE_SYNC_MAX_TAIL - 1] = 99;
 	wire_begin(&w, &hh);
-	wire_put_sync(&w, &in, tail);
+	wire_put_sync(&w, &in, tail, NULL);
 	ck_assert_int_eq(wire_finish(&w), 0); /* the largest SYNC fits one message */
 	ck_assert_int_eq(decode(), 0);
 	ck_assert_int_eq(wire_get_sync(&r, &s), 0);

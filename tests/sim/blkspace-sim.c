@@ -13,7 +13,7 @@
 
 #include "sim.h"
 
-static const struct workload_ops *const workloads[] = { &property_workload };
+static const struct workload_ops *const workloads[] = { &property_workload, &mlog_workload };
 
 static void usage(FILE *f)
 {
@@ -25,7 +25,7 @@ static void usage(FILE *f)
 	        "  --seeds A-B      run seeds A to B (default 1-100); a single seed: A\n"
 	        "  --steps N        random steps per seed before healing (default 400)\n"
 	        "  --faults LIST    faults to inject (default none)\n"
-	        "  --workload NAME  client workload: property (default)\n"
+	        "  --workload NAME  client workload: property (default) or mlog\n"
 	        "  --verbose        log the daemons' messages and the faults to stderr\n",
 	        SIMNET_MAX_NODES);
 }

@@ -38,10 +38,22 @@ static void on_reply(void *host, uint64_t token, int result, const void *data, s
 	sn->sim->workload->on_reply(sn->sim->wl, token, result);
 }
 
+static void on_kernel_reply(void *host, const struct ulog_origin *to, int error, const void *data,
+                            size_t len)
+{
+	struct sim_node *sn = host;
+	if (sn->sim->workload->on_kernel_reply)
+		sn->sim->workload->on_kernel_reply(sn->sim->wl, sn->id, to, error, data, len);
+}
+
 static void node_up(struct sim *sim, struct sim_node *sn)
 {
 	simnet_node_up(sim->net, sn->id);
 	struct node_params p = {
+		.disk = &mem_mlog_disk_ops,
+		.disk_backend = sim->shelf,
+		.kernel_reply = on_kernel_reply,
+		.kernel_host = sn,
 		.transport = &sim_transport_ops,
 		.transport_backend = &sn->transport,
 		.quorum = &sim_quorum_ops,
@@ -64,6 +76,12 @@ static void node_kill(struct sim *sim, struct sim_node *sn)
 	node_destroy(sn->node);
 	sn->node = NULL;
 	sim->workload->on_node_down(sim->wl, sn->id);
+}
+
+void sim_kill_node(struct sim *sim, uint32_t node)
+{
+	if (sim->nodes[node].node)
+		node_kill(sim, &sim->nodes[node]);
 }
 
 /* Nodes started but not yet joined retry, as main.c does on its timer. */
@@ -232,6 +250,13 @@ static int check_replicas(struct sim *sim)
 	return 0;
 }
 
+/* Workloads whose clients need many steps per request thin the faults out. */
+static bool fault_allowed(struct sim *sim)
+{
+	unsigned pct = sim->workload->fault_percent;
+	return pct == 0 || prng_chance(&sim->rng, pct);
+}
+
 static void one_step(struct sim *sim)
 {
 	uint64_t roll = prng_below(&sim->rng, 100);
@@ -242,7 +267,8 @@ static void one_step(struct sim *sim)
 		if (sn)
 			sim->workload->submit(sim->wl, sn);
 	} else if (roll < 94) {
-		maybe_fault(sim);
+		if (fault_allowed(sim))
+			maybe_fault(sim);
 	} else {
 		maybe_heal(sim);
 	}
@@ -260,6 +286,7 @@ static int check_all(struct sim *sim)
 /* Heal everything and run until nothing is in flight. */
 static int quiesce(struct sim *sim)
 {
+	sim->quiescing = true;
 	fault_merge(sim);
 	for (unsigned i = 1; i <= sim->n_nodes; i++)
 		if (!sim->nodes[i].node)
@@ -270,9 +297,14 @@ static int quiesce(struct sim *sim)
 		bool moved = simnet_step(sim->net);
 		sim->now_ms++;
 		sim->workload->on_tick(sim->wl, sim->now_ms);
+		for (unsigned i = 1; i <= sim->n_nodes && !moved; i++)
+			if (sim->nodes[i].node && node_control_domain(sim->nodes[i].node))
+				sim->workload->submit(sim->wl, &sim->nodes[i]); /* finish, see quiescing */
+		changes += simnet_settle(sim->net);
 		if (check_all(sim) < 0)
 			return -1;
-		if (!moved && changes == 0 && simnet_in_flight(sim->net) == 0)
+		bool settled = !sim->workload->settled || sim->workload->settled(sim->wl);
+		if (!moved && changes == 0 && simnet_in_flight(sim->net) == 0 && settled)
 			break;
 	}
 	struct domain_status ref;
@@ -291,16 +323,18 @@ static int quiesce(struct sim *sim)
 	return sim->workload->check_final(sim->wl);
 }
 
-int sim_run(struct sim *sim, uint64_t steps)
+void sim_setup(struct sim *sim)
 {
 	/* everything a run depends on starts from the seed alone */
 	sim->rng = sim->seed * UINT64_C(0x9e3779b97f4a7c15) + 1;
 	sim->now_ms = 0;
 	sim->hot = false;
+	sim->quiescing = false;
 	sim->violation[0] = '\0';
 	sim->net = simnet_create(sim->n_nodes, prng_next(&sim->rng));
+	sim->shelf = mlog_mem_shelf_create();
 	sim->wl = sim->workload->create(sim);
-	if (!sim->net || !sim->wl) {
+	if (!sim->net || !sim->wl || !sim->shelf) {
 		fprintf(stderr, "blkspace-sim: out of memory\n");
 		abort();
 	}
@@ -314,13 +348,55 @@ int sim_run(struct sim *sim, uint64_t steps)
 		sn->quorum = (struct sim_quorum){ sim->net, i };
 		node_up(sim, sn);
 	}
+}
+
+void sim_teardown(struct sim *sim)
+{
+	for (unsigned i = 1; i <= sim->n_nodes; i++) {
+		node_destroy(sim->nodes[i].node);
+		mem_disk_destroy(sim->nodes[i].disk);
+	}
+	sim->workload->count(sim->wl, &sim->acked, &sim->refused, &sim->abandoned);
+	sim->workload->destroy(sim->wl);
+	mlog_mem_shelf_destroy(sim->shelf);
+	sim->shelf = NULL;
+	free(sim->labels);
+	sim->labels = NULL;
+	sim->n_labels = sim->cap_labels = 0;
+	simnet_destroy(sim->net);
+	sim->net = NULL;
+}
+
+bool sim_settle_all(struct sim *sim, uint64_t max_steps)
+{
+	for (uint64_t k = 0; k < max_steps; k++) {
+		start_pending(sim);
+		int changes = simnet_settle(sim->net);
+		bool moved = simnet_step(sim->net);
+		sim->now_ms++;
+		changes += simnet_settle(sim->net);
+		if (!moved && changes == 0 && simnet_in_flight(sim->net) == 0)
+			return true;
+	}
+	return false;
+}
+
+void sim_restart_node(struct sim *sim, uint32_t node)
+{
+	if (!sim->nodes[node].node)
+		node_up(sim, &sim->nodes[node]);
+}
+
+int sim_run(struct sim *sim, uint64_t steps)
+{
+	sim_setup(sim);
 	int rc = 0;
 	for (sim->step = 1; sim->step <= steps && rc == 0; sim->step++) {
 		start_pending(sim);
 		one_step(sim);
 		/* faults right when an answer went out or a membership round runs
 		 * find the races a uniform schedule rarely hits */
-		if (sim->hot && prng_chance(&sim->rng, 25))
+		if (sim->hot && prng_chance(&sim->rng, 25) && fault_allowed(sim))
 			maybe_fault(sim);
 		sim->hot = simnet_settle(sim->net) > 0;
 		sim->now_ms++;
@@ -331,15 +407,6 @@ int sim_run(struct sim *sim, uint64_t steps)
 		rc = quiesce(sim);
 	if (rc < 0 && sim->verbose)
 		simnet_dump(sim->net, stderr);
-	for (unsigned i = 1; i <= sim->n_nodes; i++) {
-		node_destroy(sim->nodes[i].node);
-		mem_disk_destroy(sim->nodes[i].disk);
-	}
-	sim->workload->count(sim->wl, &sim->acked, &sim->refused, &sim->abandoned);
-	sim->workload->destroy(sim->wl);
-	free(sim->labels);
-	sim->labels = NULL;
-	sim->n_labels = sim->cap_labels = 0;
-	simnet_destroy(sim->net);
+	sim_teardown(sim);
 	return rc;
 }

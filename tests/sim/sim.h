@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mlog-disk.h"
 #include "node.h"
 #include "quorum-sim.h"
 #include "simnet.h"
@@ -48,14 +49,21 @@ struct workload_ops {
 	void (*submit)(void *w, struct sim_node *sn);
 	/* An answer arrived for token. */
 	void (*on_reply)(void *w, uint64_t token, int result);
+	/* An answer to a kernel request of node (may be NULL when unused). */
+	void (*on_kernel_reply)(void *w, uint32_t node, const struct ulog_origin *to, int error,
+	                        const void *data, size_t len);
 	/* The node went down: its clients are gone. */
 	void (*on_node_down)(void *w, uint32_t node);
 	/* Virtual time passed: give up on answers whose clients timed out. */
 	void (*on_tick)(void *w, uint64_t now_ms);
 	/* Invariants after a step; 0 or -1 with a message in sim->violation. */
 	int (*check)(void *w);
+	/* While healing: nothing left to finish (may be NULL: always true). */
+	bool (*settled)(void *w);
 	/* After quiescence: everything must have settled. */
 	int (*check_final)(void *w);
+	/* Percent of the scheduler's fault chances taken (0 = all of them). */
+	unsigned fault_percent;
 	/* Add this run's outcome counts: acknowledged, refused, abandoned. */
 	void (*count)(void *w, uint64_t *acked, uint64_t *refused, uint64_t *abandoned);
 };
@@ -69,11 +77,13 @@ struct sim {
 	uint64_t now_ms;
 	bool verbose;
 	struct simnet *net;
+	struct mlog_mem_shelf *shelf; /* the shared disks */
 	struct sim_node nodes[SIMNET_MAX_NODES + 1];
 	const struct workload_ops *workload;
 	void *wl;
 	uint64_t acked, refused, abandoned; /* over all seeds */
 	bool hot; /* an answer or a configuration change just happened */
+	bool quiescing; /* healed: workloads finish what they started, start nothing new */
 	/* every replica label seen in this run, with its state digest */
 	struct sim_label *labels;
 	size_t n_labels, cap_labels;
@@ -82,6 +92,8 @@ struct sim {
 
 /* A node whose control domain is the primary component and caught up. */
 bool sim_node_is_primary(const struct sim_node *sn);
+/* Crash node (its kernel too): what fencing does to a node cut off. */
+void sim_kill_node(struct sim *sim, uint32_t node);
 /* Random live, started node, or NULL. */
 struct sim_node *sim_random_live(struct sim *sim);
 uint64_t sim_next_token(struct sim *sim);
@@ -90,6 +102,16 @@ int sim_violation(struct sim *sim, const char *fmt, ...) __attribute__((format(p
 /* Run one seed: 0 when every invariant held, -1 on a violation. */
 int sim_run(struct sim *sim, uint64_t steps);
 
+/* The pieces of sim_run for scripted tests (tests/check_mlog.c): bring
+ * sim->n_nodes nodes up with sim->workload, deliver until nothing moves
+ * (false when max_steps were not enough), bring a killed node back, and
+ * release everything. */
+void sim_setup(struct sim *sim);
+bool sim_settle_all(struct sim *sim, uint64_t max_steps);
+void sim_restart_node(struct sim *sim, uint32_t node);
+void sim_teardown(struct sim *sim);
+
 extern const struct workload_ops property_workload;
+extern const struct workload_ops mlog_workload;
 
 #endif

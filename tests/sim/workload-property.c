@@ -76,6 +76,8 @@ static void wl_submit(void *p, struct sim_node *sn)
 {
 	struct property_wl *w = p;
 	struct sim *sim = w->sim;
+	if (sim->quiescing)
+		return; /* nothing new once healed */
 	struct prop_op *op = new_op(w);
 	unsigned id = ++w->counter;
 	op->fresh = prng_chance(&sim->rng, 80);

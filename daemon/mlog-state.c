@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Mirror log service: lifecycle, the encoding used for state transfer and
+ * digests, and the quorum rule (a majority of the registered nodes). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlog-internal.h"
+
+#define MLOG_STATE_VERSION 1
+
+void *mlog_create(void) { return calloc(1, sizeof(struct mlog_state)); }
+
+void mlog_destroy(void *state)
+{
+	struct mlog_state *s = state;
+	if (!s)
+		return;
+	free(s->sync);
+	free(s->marks);
+	free(s->priority);
+	free(s);
+}
+
+int mlog_save(const void *state, struct wbuf *out)
+{
+	const struct mlog_state *s = state;
+	wbuf_put_u16(out, MLOG_STATE_VERSION);
+	wbuf_put_u8(out, s->initialized);
+	wbuf_put_u64(out, s->region_count);
+	wbuf_put_u32(out, s->region_size);
+	wbuf_put_u64(out, s->init_done);
+	wbuf_put_blob(out, s->sync, s->sync ? map_bytes(s->region_count) : 0);
+	wbuf_put_u8(out, s->all_synced);
+	wbuf_put_u32(out, (uint32_t)s->n_marks);
+	for (size_t i = 0; i < s->n_marks; i++) {
+		wbuf_put_u64(out, s->marks[i].region);
+		wbuf_put_u32(out, s->marks[i].nodeid);
+	}
+	wbuf_put_u64(out, s->recovering);
+	wbuf_put_u32(out, s->recoverer);
+	wbuf_put_u64(out, s->search);
+	mlog_encode_regions(out, s->priority, s->n_priority);
+	wbuf_put_u8(out, s->disk_failed);
+	wbuf_put_u32(out, (uint32_t)s->n_registry);
+	for (size_t i = 0; i < s->n_registry; i++)
+		wbuf_put_u32(out, s->registry[i]);
+	return wbuf_error(out);
+}
+
+static int load_bitmap(struct mlog_state *s, struct rbuf *in)
+{
+	size_t len;
+	const uint8_t *bits = rbuf_get_blob(in, &len);
+	if (rbuf_error(in) || s->region_count > MLOG_MAX_REGIONS || len != map_bytes(s->region_count))
+		return -EBADMSG;
+	s->sync = calloc(len ? len : 1, 1);
+	if (!s->sync)
+		return -ENOMEM;
+	if (len)
+		memcpy(s->sync, bits, len);
+	s->sync_count = 0;
+	for (uint64_t i = 0; i < s->region_count; i++)
+		s->sync_count += bit_get(s->sync, i);
+	return 0;
+}
+
+static int load_marks(struct mlog_state *s, struct rbuf *in)
+{
+	uint32_t n = rbuf_get_u32(in);
+	if (rbuf_error(in) || n > rbuf_left(in) / 12)
+		return -EBADMSG;
+	s->marks = calloc(n ? n : 1, sizeof(*s->marks));
+	if (!s->marks)
+		return -ENOMEM;
+	s->cap_marks = n ? n : 1;
+	for (uint32_t i = 0; i < n; i++) {
+		struct mlog_mark m = { rbuf_get_u64(in), rbuf_get_u32(in) };
+		if (m.region >= s->region_count ||
+		    (i && (m.region < s->marks[i - 1].region ||
+		           (m.region == s->marks[i - 1].region && m.nodeid <= s->marks[i - 1].nodeid))))
+			return -EBADMSG;
+		s->marks[i] = m;
+	}
+	s->n_marks = n;
+	return rbuf_error(in);
+}
+
+static int load_rest(struct mlog_state *s, struct rbuf *in)
+{
+	s->recovering = rbuf_get_u64(in);
+	s->recoverer = rbuf_get_u32(in);
+	s->search = rbuf_get_u64(in);
+	uint32_t n = rbuf_get_u32(in);
+	if (rbuf_error(in) || n > 4096 || rbuf_left(in) < (size_t)n * 8)
+		return -EBADMSG;
+	s->priority = calloc(n ? n : 1, sizeof(*s->priority));
+	if (!s->priority)
+		return -ENOMEM;
+	s->cap_priority = n ? n : 1;
+	for (uint32_t i = 0; i < n; i++)
+		s->priority[i] = rbuf_get_u64(in);
+	s->n_priority = n;
+	s->disk_failed = rbuf_get_u8(in);
+	uint32_t nr = rbuf_get_u32(in);
+	if (rbuf_error(in) || nr > DOMAIN_MAX_MEMBERS)
+		return -EBADMSG;
+	for (uint32_t i = 0; i < nr; i++) {
+		s->registry[i] = rbuf_get_u32(in);
+		if (i && s->registry[i] <= s->registry[i - 1])
+			return -EBADMSG;
+	}
+	s->n_registry = nr;
+	rbuf_expect_end(in);
+	return rbuf_error(in);
+}
+
+void *mlog_load(struct rbuf *in)
+{
+	struct mlog_state *s = mlog_create();
+	if (!s)
+		return NULL;
+	int rc = rbuf_get_u16(in) == MLOG_STATE_VERSION ? 0 : -EBADMSG;
+	s->initialized = rbuf_get_u8(in);
+	s->region_count = rbuf_get_u64(in);
+	s->region_size = rbuf_get_u32(in);
+	s->init_done = rbuf_get_u64(in);
+	if (rc == 0 && (rbuf_error(in) || s->init_done > s->region_count))
+		rc = -EBADMSG;
+	if (rc == 0)
+		rc = load_bitmap(s, in);
+	s->all_synced = rbuf_get_u8(in);
+	if (rc == 0)
+		rc = load_marks(s, in);
+	if (rc == 0)
+		rc = load_rest(s, in);
+	if (rc < 0) {
+		mlog_destroy(s);
+		return NULL;
+	}
+	return s;
+}
+
+uint64_t mlog_digest(const void *state)
+{
+	struct wbuf w;
+	wbuf_init(&w);
+	mlog_save(state, &w);
+	uint64_t h = fnv64(FNV64_INIT, w.data, w.len);
+	wbuf_done(&w);
+	return h;
+}
+
+/* The quorum information is the registry. */
+int mlog_quorum_info(const void *state, struct wbuf *out)
+{
+	const struct mlog_state *s = state;
+	wbuf_put_u32(out, (uint32_t)s->n_registry);
+	for (size_t i = 0; i < s->n_registry; i++)
+		wbuf_put_u32(out, s->registry[i]);
+	return wbuf_error(out);
+}
+
+/* A configuration may change the log if it holds a majority of the nodes
+ * that resumed it, or exactly half of them including the lowest (a tie
+ * breaker, so a mirror on two nodes survives either failing): at most one
+ * side of any partition qualifies. A log nobody resumed yet may be set up
+ * by anyone. */
+bool mlog_is_quorate(const uint8_t *info, size_t len, const uint32_t *members, size_t n)
+{
+	struct rbuf r;
+	rbuf_init(&r, info, len);
+	uint32_t nr = rbuf_get_u32(&r);
+	if (rbuf_error(&r) || nr > DOMAIN_MAX_MEMBERS || rbuf_left(&r) != (size_t)nr * 4)
+		return false;
+	if (nr == 0)
+		return n > 0;
+	uint32_t present = 0;
+	bool lowest = false;
+	for (uint32_t i = 0; i < nr; i++) {
+		uint32_t id = rbuf_get_u32(&r);
+		for (size_t k = 0; k < n; k++) {
+			present += members[k] == id;
+			lowest |= i == 0 && members[k] == id;
+		}
+	}
+	return 2 * present > nr || (2 * present == nr && lowest);
+}

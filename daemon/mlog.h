@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The replicated dirty-region log of one mirror (one log domain): region
+ * geometry, the sync bitmap, which node has which region marked, the
+ * resync assignment and the registry of nodes that resumed the log.
+ *
+ * A region is clean only when it is in sync and no node has it marked. The
+ * registry decides which configuration of the log domain may change it: one
+ * holding a majority of the registered nodes (at most one side of any
+ * partition). Pure data and deterministic operations: no I/O. */
+#ifndef BLKSPACE_MLOG_H
+#define BLKSPACE_MLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+#include "domain.h"
+
+#define MLOG_MAX_REGIONS (UINT64_C(1) << 32)
+#define MLOG_INIT_CHUNK_BITS (60u * 1024 * 8) /* regions per INIT operation */
+#define MLOG_MAX_REGIONS_PER_OP 1024
+
+enum mlog_op {
+	MLOG_OP_REGISTER = 1,             /* the origin resumed the log */
+	MLOG_OP_UNREGISTER = 2,           /* the origin suspended it */
+	MLOG_OP_INIT = 3,                 /* a chunk of the initial sync bitmap */
+	MLOG_OP_MARK = 4,                 /* u64 regions[] */
+	MLOG_OP_CLEAR = 5,                /* u64 regions[] */
+	MLOG_OP_FLUSH = 6,                /* u64 regions[] marked first (integrated) */
+	MLOG_OP_GET_RESYNC_WORK = 7,      /* -> i64 has_work, u64 region */
+	MLOG_OP_SET_REGION_SYNC = 8,      /* u64 region, i64 in_sync */
+	MLOG_OP_IS_CLEAN = 9,             /* u64 region -> i64 */
+	MLOG_OP_IS_REMOTE_RECOVERING = 10, /* u64 region -> i64 recovering, u64 hint */
+	MLOG_OP_DISK_FAILED = 11,         /* the writer could not write the log device */
+	MLOG_OP_MAX,
+};
+
+/* How the initial bitmap is chosen (from the constructor's sync/nosync). */
+enum mlog_init_fill {
+	MLOG_INIT_BITS = 0,   /* the chunk carries bits (read from the disk log) */
+	MLOG_INIT_ALL_OUT = 1,/* every region out of sync: resync all */
+	MLOG_INIT_ALL_IN = 2, /* every region in sync (nosync) */
+};
+
+struct mlog_mark {
+	uint64_t region;
+	uint32_t nodeid;
+};
+
+struct mlog_state {
+	bool initialized;
+	uint64_t region_count;
+	uint32_t region_size;   /* sectors */
+	uint64_t init_done;     /* regions received by INIT so far */
+	uint8_t *sync;          /* bit i: region i in sync */
+	uint64_t sync_count;
+	bool all_synced;        /* every region was in sync once: IN_SYNC says 1 until resume */
+	struct mlog_mark *marks;/* sorted by (region, nodeid) */
+	size_t n_marks, cap_marks;
+	uint64_t recovering;    /* region being resynced, when recoverer != 0 */
+	uint32_t recoverer;
+	uint64_t search;        /* where the search for resync work continues */
+	uint64_t *priority;     /* regions waiting for a write: resynced first */
+	size_t n_priority, cap_priority;
+	bool disk_failed;
+	uint32_t registry[DOMAIN_MAX_MEMBERS]; /* sorted nodeids that resumed the log */
+	size_t n_registry;
+};
+
+extern const struct domain_service_ops mlog_service_ops;
+
+/* Local, unordered reads of a replica. */
+bool mlog_is_in_sync(const struct mlog_state *s, uint64_t region);
+bool mlog_is_clean(const struct mlog_state *s, uint64_t region);
+bool mlog_is_marked_by(const struct mlog_state *s, uint64_t region, uint32_t nodeid);
+size_t mlog_marked_regions(const struct mlog_state *s);
+bool mlog_is_registered(const struct mlog_state *s, uint32_t nodeid);
+
+/* The clean bitmap to write to the disk log: in sync and not marked, where
+ * every region in extra[] (marks logged but not applied yet) counts as
+ * marked. clean has (region_count + 7) / 8 bytes. */
+void mlog_clean_bitmap(const struct mlog_state *s, const uint64_t *extra, size_t n_extra,
+                       uint8_t *clean);
+
+/* Request bodies. */
+void mlog_encode_regions(struct wbuf *w, const uint64_t *regions, size_t n);
+void mlog_encode_init(struct wbuf *w, uint64_t region_count, uint32_t region_size,
+                      enum mlog_init_fill fill, uint64_t offset, uint64_t n_bits,
+                      const uint8_t *bits);
+void mlog_encode_set_sync(struct wbuf *w, uint64_t region, int64_t in_sync);
+/* Decode a regions body (MARK, CLEAR, FLUSH); -EBADMSG or the count. */
+int mlog_decode_regions(const uint8_t *body, size_t len, uint64_t *out, size_t max);
+
+#endif

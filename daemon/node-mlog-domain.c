@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The log domain of a resumed mirror: joining, registering, the writer's
+ * initial bitmap and disk writes, and answering the kernel.
+ *
+ * The writer (lowest member) writes the clean bitmap before its receipt for
+ * every batch that changed it, counting marks already logged but not yet
+ * applied as dirty: a mark is answered only once safe, i.e. once the writer's
+ * receipt covers it, so the disk shows it dirty before the kernel writes.
+ * Clears reach the disk only once applied. */
+#include "config.h"
+
+#include "node-mlog.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <qb/qblog.h>
+
+#include <blkspace/errors.h>
+
+const struct mlog_state *mlog_replica(const struct mlog_local *l)
+{
+	return l->has_domain ? domain_service_state(l->nd.domain) : NULL;
+}
+
+void mlog_kernel_reply(struct mlog_local *l, const struct ulog_origin *to, int error,
+                       const void *data, size_t len)
+{
+	struct node *n = l->node;
+	n->p.kernel_reply(n->p.kernel_host, to, error, data, len);
+}
+
+int mlog_submit(struct mlog_local *l, uint16_t op, const void *body, size_t len,
+                const struct ulog_origin *from)
+{
+	struct mlog_wait *w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->token = l->node->next_token++;
+	w->op = op;
+	if (from)
+		w->from = *from;
+	int rc = domain_submit(l->nd.domain, op, body, len, DOMAIN_WAIT_QUORUM, w->token);
+	if (rc < 0) {
+		free(w);
+		return rc;
+	}
+	LIST_INSERT_HEAD(&l->waiting, w, link);
+	return 0;
+}
+
+static bool waiting_for(const struct mlog_local *l, uint16_t op)
+{
+	const struct mlog_wait *w;
+	LIST_FOREACH(w, &l->waiting, link)
+		if (w->op == op)
+			return true;
+	return false;
+}
+
+/* --- the writer ---------------------------------------------------------------------- */
+
+static bool is_writer(const struct mlog_local *l)
+{
+	return l->has_domain && domain_is_active(l->nd.domain) &&
+	       domain_writer(l->nd.domain) == l->node->nodeid;
+}
+
+struct pending_marks {
+	uint64_t regions[4096];
+	size_t n;
+	bool overflow;
+};
+
+static void collect_mark(void *data, uint32_t origin, uint16_t op, const uint8_t *body, size_t len)
+{
+	struct pending_marks *pm = data;
+	uint64_t regions[MLOG_MAX_REGIONS_PER_OP];
+	if (op != MLOG_OP_MARK && op != MLOG_OP_FLUSH)
+		return;
+	int n = mlog_decode_regions(body, len, regions, MLOG_MAX_REGIONS_PER_OP);
+	for (int i = 0; i < n; i++) {
+		if (pm->n == sizeof(pm->regions) / sizeof(pm->regions[0]))
+			pm->overflow = true;
+		else
+			pm->regions[pm->n++] = regions[i];
+	}
+}
+
+static int open_disk(struct mlog_local *l)
+{
+	struct node *n = l->node;
+	if (l->disk)
+		return 0;
+	if (!n->p.disk)
+		return -ENODEV;
+	return n->p.disk->open(n->p.disk_backend, l->ctr.dev, &l->disk);
+}
+
+static void report_disk_failure(struct mlog_local *l, int rc)
+{
+	if (l->disk_failed_sent)
+		return;
+	qb_log(LOG_ERR, "log %s: cannot write the log device %s: %s; the mirror reports it failed",
+	       l->uuid, l->ctr.dev, blkspace_strerror(rc));
+	if (mlog_submit(l, MLOG_OP_DISK_FAILED, NULL, 0, NULL) == 0)
+		l->disk_failed_sent = true;
+}
+
+/* Write the clean bitmap if it changed since the last write. */
+static int writer_commit(struct mlog_local *l)
+{
+	const struct mlog_state *s = mlog_replica(l);
+	if (!l->ctr.disk || !s->initialized || s->disk_failed)
+		return 0;
+	size_t bytes = (size_t)((s->region_count + 7) / 8);
+	struct pending_marks *pm = malloc(sizeof(*pm));
+	uint8_t *clean = malloc(bytes ? bytes : 1);
+	int rc = pm && clean ? 0 : -ENOMEM;
+	if (rc == 0) {
+		pm->n = 0;
+		pm->overflow = false;
+		domain_for_each_pending(l->nd.domain, collect_mark, pm);
+		mlog_clean_bitmap(s, pm->regions, pm->n, clean);
+		if (pm->overflow)
+			memset(clean, 0, bytes); /* too many coming: all dirty is always safe */
+	}
+	if (rc == 0 && (!l->written || memcmp(clean, l->written, bytes) != 0) &&
+	    (rc = open_disk(l)) == 0)
+		rc = l->node->p.disk->write(l->disk, s->region_count, clean);
+	if (rc == 0 && clean) {
+		free(l->written);
+		l->written = clean;
+		clean = NULL;
+	}
+	free(pm);
+	free(clean);
+	if (rc < 0)
+		report_disk_failure(l, rc);
+	return 0; /* a failed log device does not stop the mirror: it shows 'D' */
+}
+
+static int mlog_commit(struct node_domain *nd)
+{
+	struct mlog_local *l = nd->owner;
+	if (!is_writer(l)) {
+		free(l->written); /* whoever writes next starts from scratch */
+		l->written = NULL;
+		return 0;
+	}
+	return writer_commit(l);
+}
+
+/* --- setting up ----------------------------------------------------------------------- */
+
+/* The initial bitmap, from the disk log or from the constructor's flags. */
+static int send_init(struct mlog_local *l)
+{
+	const struct mlog_ctr *c = &l->ctr;
+	enum mlog_init_fill fill = c->sync == MLOG_SYNC_NONE ? MLOG_INIT_ALL_IN : MLOG_INIT_ALL_OUT;
+	uint8_t *bits = NULL;
+	int rc = 0;
+	if (c->disk && c->sync == MLOG_SYNC_DEFAULT) {
+		bits = calloc((size_t)((c->region_count + 7) / 8) + 1, 1);
+		rc = bits ? open_disk(l) : -ENOMEM;
+		if (rc == 0)
+			rc = l->node->p.disk->read(l->disk, c->region_count, bits);
+		if (rc == 0)
+			fill = MLOG_INIT_BITS;
+		else if (rc == -ENODATA)
+			rc = 0; /* a fresh log device: resync everything */
+	}
+	struct wbuf w;
+	wbuf_init(&w);
+	uint64_t step = fill == MLOG_INIT_BITS ? MLOG_INIT_CHUNK_BITS : c->region_count;
+	for (uint64_t off = 0; rc == 0 && off < c->region_count; off += step) {
+		uint64_t n = c->region_count - off < step ? c->region_count - off : step;
+		wbuf_reset(&w);
+		mlog_encode_init(&w, c->region_count, c->region_size, fill, off, n,
+		                 bits ? bits + off / 8 : NULL);
+		rc = wbuf_error(&w) ? wbuf_error(&w) : mlog_submit(l, MLOG_OP_INIT, w.data, w.len, NULL);
+	}
+	wbuf_done(&w);
+	free(bits);
+	if (rc < 0)
+		qb_log(LOG_ERR, "log %s: cannot read the log device %s: %s", l->uuid, c->dev,
+		       blkspace_strerror(rc));
+	return rc;
+}
+
+static bool geometry_matches(const struct mlog_local *l, const struct mlog_state *s)
+{
+	return s->region_count == l->ctr.region_count && s->region_size == l->ctr.region_size;
+}
+
+/* Progress of a resume: register, let the writer initialize, answer. */
+static void mlog_after_batch(struct node_domain *nd)
+{
+	struct mlog_local *l = nd->owner;
+	if (l->close_due) {
+		mlog_domain_close(l);
+		return;
+	}
+	const struct mlog_state *s = mlog_replica(l);
+	if (!domain_is_active(nd->domain) || l->suspend_pending)
+		return;
+	uint32_t me = l->node->nodeid;
+	if (!mlog_is_registered(s, me) && !waiting_for(l, MLOG_OP_REGISTER))
+		mlog_submit(l, MLOG_OP_REGISTER, NULL, 0, NULL);
+	if (!s->initialized && is_writer(l) && !waiting_for(l, MLOG_OP_INIT))
+		send_init(l);
+	if (!l->resume_pending || !s->initialized || !mlog_is_registered(s, me))
+		return;
+	l->resume_pending = false;
+	if (!geometry_matches(l, s)) {
+		qb_log(LOG_ERR, "log %s: %llu regions of %u sectors here, %llu of %u in the cluster",
+		       l->uuid, (unsigned long long)l->ctr.region_count, l->ctr.region_size,
+		       (unsigned long long)s->region_count, s->region_size);
+		mlog_kernel_reply(l, &l->resume_from, -EINVAL, NULL, 0);
+		return;
+	}
+	l->resumed = true;
+	qb_log(LOG_INFO, "log %s: resumed (%llu regions, %llu in sync)", l->uuid,
+	       (unsigned long long)s->region_count, (unsigned long long)s->sync_count);
+	mlog_kernel_reply(l, &l->resume_from, 0, NULL, 0);
+}
+
+/* --- answers ----------------------------------------------------------------------------- */
+
+/* Turn the domain's little-endian answer into the kernel's host-order one. */
+static void forward_reply(struct mlog_local *l, const struct mlog_wait *w, int result,
+                          const uint8_t *data, size_t len)
+{
+	int64_t words[2];
+	size_t n = 0;
+	struct rbuf r;
+	rbuf_init(&r, data, len);
+	while (n < 2 && rbuf_left(&r) >= 8)
+		words[n++] = (int64_t)rbuf_get_u64(&r);
+	mlog_kernel_reply(l, &w->from, result < 0 ? result : 0, words, result < 0 ? 0 : n * 8);
+}
+
+static void mlog_reply(struct node_domain *nd, uint64_t token, int result, const void *data,
+                       size_t len)
+{
+	struct mlog_local *l = nd->owner;
+	struct mlog_wait *w;
+	LIST_FOREACH(w, &l->waiting, link)
+		if (w->token == token)
+			break;
+	if (!w)
+		return;
+	LIST_REMOVE(w, link);
+	if (w->from.raw_type)
+		forward_reply(l, w, result, data, len);
+	else if (w->op == MLOG_OP_UNREGISTER)
+		node_domain_leave(&l->nd); /* the kernel is answered once we are out */
+	else if (result < 0 && result != -EAGAIN)
+		qb_log(LOG_WARNING, "log %s: operation %u failed: %s", l->uuid, w->op,
+		       blkspace_strerror(result));
+	free(w);
+}
+
+static void mlog_on_left(struct node_domain *nd)
+{
+	struct mlog_local *l = nd->owner;
+	if (l->suspend_pending) {
+		l->suspend_pending = false;
+		mlog_kernel_reply(l, &l->suspend_from, 0, NULL, 0);
+	}
+	l->close_due = true; /* closed after this batch, outside the engine */
+}
+
+static const struct node_domain_hooks mlog_hooks = {
+	.commit = mlog_commit,
+	.after_batch = mlog_after_batch,
+	.reply = mlog_reply,
+	.on_left = mlog_on_left,
+};
+
+int mlog_domain_open(struct mlog_local *l)
+{
+	struct node *n = l->node;
+	char group[DOMAIN_NAME_MAX];
+	mlog_group_name(l->uuid, group, sizeof(group));
+	struct domain_params dp = {
+		.name = group,
+		.nodeid = n->nodeid,
+		.incarnation = n->incarnation,
+		.cluster_size = 1,
+		.durable = false, /* the disk log is its durability */
+		.quorum = DOMAIN_QUORUM_SERVICE,
+		.svc = &mlog_service_ops,
+	};
+	int rc = node_domain_open(n, &l->nd, &dp, &mlog_hooks, l);
+	if (rc == 0)
+		l->has_domain = true;
+	return rc;
+}
+
+/* Drop the domain: waiting requests are not answered (the kernel retries). */
+void mlog_domain_close(struct mlog_local *l)
+{
+	struct mlog_wait *w;
+	while ((w = LIST_FIRST(&l->waiting))) {
+		LIST_REMOVE(w, link);
+		free(w);
+	}
+	if (l->has_domain)
+		node_domain_close(&l->nd);
+	l->has_domain = false;
+	l->close_due = false;
+	l->resumed = false;
+	free(l->written);
+	l->written = NULL;
+	if (l->disk)
+		l->node->p.disk->close(l->disk);
+	l->disk = NULL;
+	l->disk_failed_sent = false;
+}

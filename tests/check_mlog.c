@@ -1,0 +1,473 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Tests of the mirror log service through the node's kernel entry point
+ * (node_kernel_request): every dm-log-userspace request type with both log
+ * types, bad payloads first, the two-writers case, a dead node's marks and
+ * re-sent requests. The nodes run over the simulator's backends
+ * (tests/sim/sim.c); each request is delivered until the cluster is quiet
+ * and its answer checked. */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlog-disk.h"
+#include "node.h"
+#include "sim/sim.h"
+
+#define LOG_UUID "LVM-test-mirror-log"
+#define LOG_DEV "/dev/sim-log"
+#define REGIONS 64
+#define DISK_CTR "65536 clustered-disk " LOG_DEV " 1024"
+#define SETTLE_STEPS 200000
+#define MAX_ANSWERS 64
+
+/* The answers the nodes gave, by seq. */
+struct answer {
+	bool got;
+	int error;
+	uint8_t data[512];
+	size_t len;
+};
+
+struct script {
+	struct answer answers[MAX_ANSWERS];
+};
+
+static struct sim sim;
+static uint32_t next_seq;
+
+static struct script *script(void) { return sim.wl; }
+
+static void *wl_create(struct sim *s) { return calloc(1, sizeof(struct script)); }
+static void wl_destroy(void *w) { free(w); }
+static void wl_submit(void *w, struct sim_node *sn) {}
+static void wl_on_reply(void *w, uint64_t token, int result) {}
+static void wl_on_node_down(void *w, uint32_t node) {}
+static void wl_on_tick(void *w, uint64_t now_ms) {}
+static int wl_check(void *w) { return 0; }
+static void wl_count(void *w, uint64_t *a, uint64_t *r, uint64_t *ab) {}
+
+static void wl_on_kernel_reply(void *w, uint32_t node, const struct ulog_origin *to, int error,
+                               const void *data, size_t len)
+{
+	struct answer *a = &((struct script *)w)->answers[to->seq % MAX_ANSWERS];
+	ck_assert_msg(!a->got, "seq %u answered twice", to->seq);
+	ck_assert_uint_le(len, sizeof(a->data));
+	a->got = true;
+	a->error = error;
+	a->len = len;
+	if (len)
+		memcpy(a->data, data, len);
+}
+
+static const struct workload_ops script_workload = {
+	.name = "script",
+	.create = wl_create,
+	.destroy = wl_destroy,
+	.submit = wl_submit,
+	.on_reply = wl_on_reply,
+	.on_kernel_reply = wl_on_kernel_reply,
+	.on_node_down = wl_on_node_down,
+	.on_tick = wl_on_tick,
+	.check = wl_check,
+	.check_final = wl_check,
+	.count = wl_count,
+};
+
+static void setup(void)
+{
+	memset(&sim, 0, sizeof(sim));
+	sim.seed = 7;
+	sim.n_nodes = 3;
+	sim.workload = &script_workload;
+	sim_setup(&sim);
+	next_seq = 1;
+	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+}
+
+static void teardown(void) { sim_teardown(&sim); }
+
+/* Send a request from node's kernel without waiting; returns its seq. */
+static uint32_t send_to(uint32_t node, const char *uuid, uint32_t type, const void *data,
+                        size_t len)
+{
+	struct ulog_request rq = { .luid = 100 + node, .version = 3, .seq = next_seq++,
+		                   .raw_type = type, .type = type, .data_size = (uint32_t)len,
+		                   .data = data };
+	snprintf(rq.uuid, sizeof(rq.uuid), "%s", uuid);
+	struct ulog_origin from;
+	ulog_origin_from(&from, &rq, node);
+	script()->answers[rq.seq % MAX_ANSWERS] = (struct answer){ 0 };
+	node_kernel_request(sim.nodes[node].node, &rq, &from);
+	return rq.seq;
+}
+
+static const struct answer *answer_of(uint32_t seq)
+{
+	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+	const struct answer *a = &script()->answers[seq % MAX_ANSWERS];
+	ck_assert_msg(a->got, "request seq %u was never answered", seq);
+	return a;
+}
+
+/* Send, deliver until quiet, return the answer. */
+static const struct answer *ask(uint32_t node, uint32_t type, const void *data, size_t len)
+{
+	return answer_of(send_to(node, LOG_UUID, type, data, len));
+}
+
+static int ask_error(uint32_t node, uint32_t type, const void *data, size_t len)
+{
+	return ask(node, type, data, len)->error;
+}
+
+static int64_t ask_word(uint32_t node, uint32_t type, const void *data, size_t len, size_t i)
+{
+	const struct answer *a = ask(node, type, data, len);
+	ck_assert_int_eq(a->error, 0);
+	ck_assert_uint_ge(a->len, (i + 1) * 8);
+	int64_t v;
+	memcpy(&v, a->data + i * 8, 8);
+	return v;
+}
+
+static int64_t ask_region(uint32_t node, uint32_t type, uint64_t region)
+{
+	return ask_word(node, type, &region, sizeof(region), 0);
+}
+
+static void construct(uint32_t node, const char *ctr, bool with_nul)
+{
+	const struct answer *a = ask(node, DM_ULOG_CTR, ctr, strlen(ctr) + with_nul);
+	ck_assert_int_eq(a->error, 0);
+}
+
+/* Constructor and resume on nodes 1..n, the resumes sent together. */
+static void activate(unsigned n, const char *ctr)
+{
+	uint32_t seqs[SIMNET_MAX_NODES + 1];
+	for (uint32_t i = 1; i <= n; i++)
+		construct(i, ctr, i != 1);
+	for (uint32_t i = 1; i <= n; i++)
+		seqs[i] = send_to(i, LOG_UUID, DM_ULOG_RESUME, NULL, 0);
+	for (uint32_t i = 1; i <= n; i++)
+		ck_assert_int_eq(answer_of(seqs[i])->error, 0);
+}
+
+/* Hand out resync work from node until there is none; returns the count. */
+static unsigned resync_all(uint32_t node)
+{
+	unsigned done = 0;
+	for (;;) {
+		const struct answer *a = ask(node, DM_ULOG_GET_RESYNC_WORK, NULL, 0);
+		int64_t w[2];
+		ck_assert_int_eq(a->error, 0);
+		ck_assert_uint_eq(a->len, sizeof(w));
+		memcpy(w, a->data, sizeof(w));
+		if (!w[0])
+			return done;
+		uint64_t set[2] = { (uint64_t)w[1], 1 };
+		ck_assert_int_eq(ask_error(node, DM_ULOG_SET_REGION_SYNC, set, sizeof(set)), 0);
+		done++;
+	}
+}
+
+/* The clean bit of region r in the disk log (-1: no valid log on disk). */
+static int disk_clean(uint64_t r)
+{
+	size_t len;
+	uint8_t clean[(REGIONS + 7) / 8];
+	const uint8_t *bytes =
+	        mlog_mem_device_bytes(mlog_mem_shelf_device(sim.shelf, LOG_DEV), &len);
+	if (!bytes || mlog_disk_decode(bytes, len, REGIONS, clean) < 0)
+		return -1;
+	return clean[r / 8] >> (r % 8) & 1;
+}
+
+static void mark(uint32_t node, uint64_t region)
+{
+	ck_assert_int_eq(ask_error(node, DM_ULOG_MARK_REGION, &region, 8), 0);
+}
+
+static void clear_and_flush(uint32_t node, uint64_t region)
+{
+	ck_assert_int_eq(ask_error(node, DM_ULOG_CLEAR_REGION, &region, 8), 0);
+	ck_assert_int_eq(ask_error(node, DM_ULOG_FLUSH, NULL, 0), 0);
+}
+
+/* ---- bad input ---- */
+
+START_TEST(test_mlog_refuses_unknown_logs_and_bad_constructors)
+{
+	uint64_t region = 1;
+	for (uint32_t type = DM_ULOG_DTR; type <= DM_ULOG_IS_REMOTE_RECOVERING; type++)
+		if (type != DM_ULOG_CTR)
+			ck_assert_int_eq(answer_of(send_to(1, "no-such-log", type, &region, 8))->error,
+			                 -EINVAL);
+	static const char *const bad[] = {
+		"", "abc clustered-disk /dev/x 1024", "0 clustered-core 1024",
+		"1000 mirrored-disk /dev/x 1024", "1000 clustered-disk /dev/x 0",
+		"1000 clustered-disk /dev/x", "1000 clustered-core", "1000 clustered-core 1024 sync nosync",
+		"1000 clustered-core 1024 bogus", "1000 clustered-core 1024 block_on_error block_on_error",
+		"1000 clustered-core -5", "99999999999999999999 clustered-core 1",
+		"18446744073709551615 clustered-core 1", "18446744073709551615 clustered-core 1024",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(ask_error(1, DM_ULOG_CTR, bad[i], strlen(bad[i])) == -EINVAL,
+		              "constructor '%s' accepted", bad[i]);
+	static const char nul_inside[] = "1000 clustered-core\0 1024";
+	ck_assert_int_eq(ask_error(1, DM_ULOG_CTR, nul_inside, sizeof(nul_inside)), -EINVAL);
+	/* refused constructors left nothing behind */
+	ck_assert_uint_eq(node_log_count(sim.nodes[1].node), 0);
+}
+END_TEST
+
+START_TEST(test_mlog_refuses_bad_payloads)
+{
+	construct(1, DISK_CTR, false);
+	uint64_t region = 3, big = REGIONS, pair[2] = { 3, 1 }, bad_pair[2] = { REGIONS, 1 };
+	uint64_t many[3] = { 1, 2, REGIONS };
+	/* before resume, nothing goes to the cluster */
+	ck_assert_int_eq(ask_error(1, DM_ULOG_MARK_REGION, &region, 8), -EINVAL);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_IS_CLEAN, &region, 8), -EINVAL);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_RESUME, NULL, 0), 0);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_IS_CLEAN, &region, 4), -EINVAL);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_IS_CLEAN, &big, 8), -EINVAL);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_IN_SYNC, pair, 16), -EINVAL);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_IN_SYNC, &big, 8), -EINVAL);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_IS_REMOTE_RECOVERING, &big, 8), -EINVAL);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_MARK_REGION, NULL, 0), -EINVAL);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_MARK_REGION, pair, 12), -EINVAL);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_MARK_REGION, many, sizeof(many)), -EINVAL);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_FLUSH, many, sizeof(many)), -EINVAL);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_CLEAR_REGION, NULL, 0), -EINVAL);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_CLEAR_REGION, &big, 8), -EINVAL);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_SET_REGION_SYNC, pair, 8), -EINVAL);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_SET_REGION_SYNC, bad_pair, 16), -EINVAL);
+	/* none of it changed the log: region 3 is neither marked nor in sync */
+	struct node_log_info info;
+	ck_assert_int_eq(node_log_find(sim.nodes[1].node, LOG_UUID, &info), 0);
+	ck_assert_uint_eq(info.marked, 0);
+	ck_assert_uint_eq(info.in_sync, 0);
+	/* and it still works */
+	mark(1, region);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_FLUSH, NULL, 0), 0);
+	ck_assert_int_eq(node_log_find(sim.nodes[1].node, LOG_UUID, &info), 0);
+	ck_assert_uint_eq(info.marked, 1);
+}
+END_TEST
+
+/* ---- every request type ---- */
+
+START_TEST(test_mlog_disk_log_every_request_type)
+{
+	/* CTR answers the log device, with or without the kernel's NUL */
+	const struct answer *a = ask(1, DM_ULOG_CTR, DISK_CTR, strlen(DISK_CTR));
+	ck_assert_int_eq(a->error, 0);
+	ck_assert_str_eq((const char *)a->data, LOG_DEV);
+	activate(3, DISK_CTR);
+	ck_assert_int_eq(ask_word(2, DM_ULOG_GET_REGION_SIZE, NULL, 0, 0), 1024);
+	/* a fresh device holds no log: every region must be resynced */
+	ck_assert_int_eq(ask_word(3, DM_ULOG_GET_SYNC_COUNT, NULL, 0, 0), 0);
+	ck_assert_int_eq(ask_region(2, DM_ULOG_IN_SYNC, 5), 0);
+	ck_assert_int_eq(ask_region(2, DM_ULOG_IS_CLEAN, 5), 0);
+	/* resync work goes to one node at a time; the others see it recovering */
+	a = ask(1, DM_ULOG_GET_RESYNC_WORK, NULL, 0);
+	int64_t work[2];
+	memcpy(work, a->data, sizeof(work));
+	ck_assert_int_eq(work[0], 1);
+	const struct answer *rr = ask(2, DM_ULOG_IS_REMOTE_RECOVERING, &work[1], 8);
+	ck_assert_int_eq(rr->error, 0);
+	ck_assert_uint_eq(rr->len, 16);
+	uint64_t set[2] = { (uint64_t)work[1], 1 };
+	ck_assert_int_eq(ask_error(1, DM_ULOG_SET_REGION_SYNC, set, sizeof(set)), 0);
+	ck_assert_int_eq(ask_region(3, DM_ULOG_IN_SYNC, (uint64_t)work[1]), 1);
+	ck_assert_uint_eq(resync_all(1) + 1, REGIONS);
+	for (uint32_t i = 1; i <= 3; i++)
+		ck_assert_int_eq(ask_word(i, DM_ULOG_GET_SYNC_COUNT, NULL, 0, 0), REGIONS);
+	/* mark, flush: dirty on disk; clear, flush: clean again */
+	mark(1, 9);
+	ck_assert_int_eq(disk_clean(9), 0);
+	ck_assert_int_eq(ask_region(2, DM_ULOG_IS_CLEAN, 9), 0);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_FLUSH, NULL, 0), 0);
+	ck_assert_int_eq(disk_clean(8), 1);
+	clear_and_flush(1, 9);
+	ck_assert_int_eq(ask_region(2, DM_ULOG_IS_CLEAN, 9), 1);
+	ck_assert_int_eq(disk_clean(9), 1);
+	/* an integrated flush carries its marks */
+	uint64_t marks[2] = { 20, 21 };
+	ck_assert_int_eq(ask_error(3, DM_ULOG_FLUSH, marks, sizeof(marks)), 0);
+	ck_assert_int_eq(disk_clean(20), 0);
+	ck_assert_int_eq(disk_clean(21), 0);
+	ck_assert_int_eq(ask_region(1, DM_ULOG_IS_CLEAN, 21), 0);
+	/* status strings as cmirrord printed them (the sim device has no numbers) */
+	a = ask(2, DM_ULOG_STATUS_INFO, NULL, 0);
+	ck_assert_str_eq((const char *)a->data, "3 clustered-disk 0:0 A");
+	a = ask(2, DM_ULOG_STATUS_TABLE, NULL, 0);
+	ck_assert_str_eq((const char *)a->data, "clustered-disk 0:0 1024 ");
+	/* suspend and destroy on node 3: its marks go with it */
+	ck_assert_int_eq(ask_error(3, DM_ULOG_PRESUSPEND, NULL, 0), 0);
+	ck_assert_int_eq(ask_error(3, DM_ULOG_POSTSUSPEND, NULL, 0), 0);
+	ck_assert_uint_eq(node_active_logs(sim.nodes[3].node), 0);
+	ck_assert_int_eq(ask_error(3, DM_ULOG_DTR, NULL, 0), 0);
+	ck_assert_uint_eq(node_log_count(sim.nodes[3].node), 0);
+	ck_assert_int_eq(ask_region(1, DM_ULOG_IS_CLEAN, 21), 0); /* out of sync now */
+	ck_assert_uint_eq(resync_all(1), 2);
+	ck_assert_int_eq(ask_region(1, DM_ULOG_IS_CLEAN, 21), 1);
+	struct node_log_info info;
+	ck_assert_int_eq(node_log_find(sim.nodes[1].node, LOG_UUID, &info), 0);
+	ck_assert_uint_eq(info.n_registry, 2);
+	ck_assert_uint_eq(info.dirty, 0);
+	ck_assert_uint_eq(info.domain.writer, 1);
+}
+END_TEST
+
+START_TEST(test_mlog_core_log_every_request_type)
+{
+	const char *ctr = "1000 clustered-core 100 nosync block_on_error";
+	const struct answer *a = ask(1, DM_ULOG_CTR, ctr, strlen(ctr));
+	ck_assert_int_eq(a->error, 0);
+	ck_assert_uint_eq(a->len, 0); /* no log device */
+	activate(2, ctr);
+	ck_assert_int_eq(ask_word(2, DM_ULOG_GET_REGION_SIZE, NULL, 0, 0), 100);
+	ck_assert_int_eq(ask_word(2, DM_ULOG_GET_SYNC_COUNT, NULL, 0, 0), 10); /* nosync */
+	ck_assert_int_eq(ask_region(1, DM_ULOG_IN_SYNC, 9), 1);
+	ck_assert_int_eq(ask_region(1, DM_ULOG_IS_CLEAN, 9), 1);
+	mark(2, 9);
+	ck_assert_int_eq(ask_region(1, DM_ULOG_IS_CLEAN, 9), 0);
+	clear_and_flush(2, 9);
+	ck_assert_int_eq(ask_region(1, DM_ULOG_IS_CLEAN, 9), 1);
+	a = ask(1, DM_ULOG_GET_RESYNC_WORK, NULL, 0);
+	ck_assert_uint_eq(a->len, 16);
+	ck_assert_int_eq(((const int64_t *)(const void *)a->data)[0], 0);
+	a = ask(1, DM_ULOG_STATUS_INFO, NULL, 0);
+	ck_assert_str_eq((const char *)a->data, "1 clustered-core");
+	a = ask(1, DM_ULOG_STATUS_TABLE, NULL, 0);
+	ck_assert_str_eq((const char *)a->data, "clustered-core 100 nosync block_on_error ");
+	ck_assert_int_eq(disk_clean(0), -1); /* a core log writes no disk */
+	ck_assert_int_eq(ask_error(1, DM_ULOG_POSTSUSPEND, NULL, 0), 0);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_DTR, NULL, 0), 0);
+}
+END_TEST
+
+/* ---- cluster cases ---- */
+
+START_TEST(test_mlog_two_writers_keep_region_dirty)
+{
+	activate(3, DISK_CTR);
+	resync_all(1);
+	mark(1, 30);
+	mark(2, 30);
+	clear_and_flush(1, 30);
+	for (uint32_t i = 1; i <= 3; i++)
+		ck_assert_int_eq(ask_region(i, DM_ULOG_IS_CLEAN, 30), 0);
+	ck_assert_int_eq(disk_clean(30), 0);
+	clear_and_flush(2, 30);
+	ck_assert_int_eq(ask_region(3, DM_ULOG_IS_CLEAN, 30), 1);
+	ck_assert_int_eq(disk_clean(30), 1);
+}
+END_TEST
+
+START_TEST(test_mlog_dead_nodes_marks_are_resynced)
+{
+	activate(3, DISK_CTR);
+	resync_all(1);
+	mark(2, 40);
+	mark(3, 41);
+	sim_kill_node(&sim, 2); /* fenced */
+	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+	ck_assert_int_eq(ask_region(1, DM_ULOG_IN_SYNC, 40), 0);
+	ck_assert_int_eq(ask_region(1, DM_ULOG_IN_SYNC, 41), 1);
+	ck_assert_int_eq(disk_clean(40), 0);
+	ck_assert_uint_eq(resync_all(3), 1);
+	ck_assert_int_eq(ask_region(1, DM_ULOG_IS_CLEAN, 40), 1);
+	ck_assert_int_eq(ask_region(1, DM_ULOG_IS_CLEAN, 41), 0); /* node 3 still writes */
+	/* a dead node's marks go, a live node's marks on the same region stay */
+	mark(1, 44);
+	mark(3, 44);
+	sim_kill_node(&sim, 3);
+	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+	ck_assert_uint_eq(resync_all(1), 2); /* 41 and 44 */
+	ck_assert_int_eq(ask_region(1, DM_ULOG_IS_CLEAN, 44), 0);
+	ck_assert_int_eq(disk_clean(44), 0);
+	clear_and_flush(1, 44);
+	ck_assert_int_eq(ask_region(1, DM_ULOG_IS_CLEAN, 44), 1);
+	sim_restart_node(&sim, 3);
+	/* the node comes back, its kernel constructs and resumes again */
+	sim_restart_node(&sim, 2);
+	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+	construct(2, DISK_CTR, true);
+	ck_assert_int_eq(ask_error(2, DM_ULOG_RESUME, NULL, 0), 0);
+	ck_assert_int_eq(ask_word(2, DM_ULOG_GET_SYNC_COUNT, NULL, 0, 0), REGIONS);
+	ck_assert_int_eq(ask_region(2, DM_ULOG_IS_CLEAN, 41), 1); /* went with node 3 */
+}
+END_TEST
+
+START_TEST(test_mlog_resent_requests_are_safe)
+{
+	activate(2, DISK_CTR);
+	resync_all(1);
+	uint64_t region = 50;
+	/* the kernel timed out and sent the same mark under a new seq */
+	uint32_t first = send_to(1, LOG_UUID, DM_ULOG_MARK_REGION, &region, 8);
+	uint32_t again = send_to(1, LOG_UUID, DM_ULOG_MARK_REGION, &region, 8);
+	ck_assert_int_eq(answer_of(first)->error, 0);
+	ck_assert_int_eq(answer_of(again)->error, 0);
+	/* one clear undoes it: a mark is a set, not a count */
+	clear_and_flush(1, region);
+	ck_assert_int_eq(ask_region(2, DM_ULOG_IS_CLEAN, region), 1);
+	/* a resume re-sent while the first is still pending */
+	ck_assert_int_eq(ask_error(1, DM_ULOG_RESUME, NULL, 0), 0);
+	ck_assert_uint_eq(node_active_logs(sim.nodes[1].node), 1);
+}
+END_TEST
+
+START_TEST(test_mlog_reads_the_disk_log_at_first_resume)
+{
+	uint8_t clean[(REGIONS + 7) / 8];
+	memset(clean, 0xff, sizeof(clean));
+	clean[1] = 0x0f; /* regions 12..15 were dirty when the cluster went down */
+	struct mlog_disk *d;
+	ck_assert_int_eq(mem_mlog_disk_ops.open(sim.shelf, LOG_DEV, &d), 0);
+	ck_assert_int_eq(mem_mlog_disk_ops.write(d, REGIONS, clean), 0);
+	mem_mlog_disk_ops.close(d);
+	activate(3, DISK_CTR);
+	ck_assert_int_eq(ask_word(2, DM_ULOG_GET_SYNC_COUNT, NULL, 0, 0), REGIONS - 4);
+	ck_assert_int_eq(ask_region(3, DM_ULOG_IN_SYNC, 13), 0);
+	ck_assert_uint_eq(resync_all(2), 4);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_FLUSH, &(uint64_t){ 1 }, 8), 0);
+	ck_assert_int_eq(disk_clean(13), 1);
+	ck_assert_int_eq(disk_clean(1), 0);
+}
+END_TEST
+
+static void add_case(Suite *s, const char *name, const TTest *test)
+{
+	TCase *tc = tcase_create(name);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test);
+	suite_add_tcase(s, tc);
+}
+
+int main(void)
+{
+	Suite *s = suite_create("mlog");
+	add_case(s, "test_mlog_refuses_unknown_logs_and_bad_constructors",
+	         test_mlog_refuses_unknown_logs_and_bad_constructors);
+	add_case(s, "test_mlog_refuses_bad_payloads", test_mlog_refuses_bad_payloads);
+	add_case(s, "test_mlog_disk_log_every_request_type", test_mlog_disk_log_every_request_type);
+	add_case(s, "test_mlog_core_log_every_request_type", test_mlog_core_log_every_request_type);
+	add_case(s, "test_mlog_two_writers_keep_region_dirty", test_mlog_two_writers_keep_region_dirty);
+	add_case(s, "test_mlog_dead_nodes_marks_are_resynced", test_mlog_dead_nodes_marks_are_resynced);
+	add_case(s, "test_mlog_resent_requests_are_safe", test_mlog_resent_requests_are_safe);
+	add_case(s, "test_mlog_reads_the_disk_log_at_first_resume",
+	         test_mlog_reads_the_disk_log_at_first_resume);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
