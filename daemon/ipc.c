@@ -297,6 +297,49 @@ static int on_property_get(struct ipc_conn *conn, const struct ipc_req_header *h
 	return 0;
 }
 
+static int on_log_list(struct ipc_conn *conn, const struct ipc_req_header *h,
+                       const uint8_t *payload, size_t len, struct wbuf *out)
+{
+	if (len)
+		return bad_payload(conn, h, -EBADMSG);
+	const struct node *node = conn->ipc->node;
+	size_t n = node_log_count(node);
+	struct node_log_info *logs = calloc(n ? n : 1, sizeof(*logs));
+	if (!logs)
+		return -ENOMEM;
+	size_t got = 0;
+	while (got < n && node_log_info(node, got, &logs[got]) == 0)
+		got++;
+	char *json;
+	int rc = status_json_log_list(logs, got, &json);
+	free(logs);
+	if (rc == 0)
+		put_json(out, json);
+	return rc;
+}
+
+static int on_log_show(struct ipc_conn *conn, const struct ipc_req_header *h,
+                       const uint8_t *payload, size_t len, struct wbuf *out)
+{
+	char uuid[ULOG_UUID_LEN];
+	struct rbuf r;
+	rbuf_init(&r, payload, len);
+	rbuf_get_str(&r, uuid, sizeof(uuid));
+	rbuf_expect_end(&r);
+	if (rbuf_error(&r) || !uuid[0])
+		return bad_payload(conn, h, -EBADMSG);
+	struct node_log_info *log = calloc(1, sizeof(*log));
+	if (!log)
+		return -ENOMEM;
+	char *json;
+	int rc = node_log_find(conn->ipc->node, uuid, log) < 0 ? BLKSPACE_E_NOTFOUND
+	                                                        : status_json_log_show(log, &json);
+	free(log);
+	if (rc == 0)
+		put_json(out, json);
+	return rc;
+}
+
 /* Re-encode the checked batch as the control operation's body. */
 static int submit_properties(struct ipc_conn *conn, const struct ipc_req_header *h,
                              const struct ipc_property *props, size_t n)
@@ -342,6 +385,8 @@ static const struct {
 	[IPC_REQ_PROPERTY_UNSET] = { on_property_change, IPC_F_WAIT_QUORUM },
 	[IPC_REQ_PROPERTY_GET] = { on_property_get, 0 },
 	[IPC_REQ_PROPERTY_LIST] = { on_property_list, 0 },
+	[IPC_REQ_LOG_LIST] = { on_log_list, 0 },
+	[IPC_REQ_LOG_SHOW] = { on_log_show, 0 },
 };
 
 /* Check the header of a request of size bytes, copied into *h. libqb

@@ -228,3 +228,82 @@ int status_json_property_list(const struct control_state *cs, char **ret_json)
 	put(&d, o, "properties", props);
 	return finish(&d, o, ret_json);
 }
+
+/* ---- mirror logs ---- */
+
+static struct json_object *u32_array(struct jdoc *d, const uint32_t *ids, size_t n)
+{
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; i < n; i++)
+		append(d, a, new_u64(ids[i]));
+	return a;
+}
+
+/* "recovering": {"region", "node"} or null when no region is being resynced. */
+static void put_recovering(struct jdoc *d, struct json_object *o, const struct node_log_info *l)
+{
+	if (!l->recoverer) {
+		if (!o || json_object_object_add(o, "recovering", NULL) < 0)
+			d->error = -ENOMEM;
+		return;
+	}
+	struct json_object *r = json_object_new_object();
+	put(d, r, "region", new_u64(l->recovering));
+	put(d, r, "node", new_u64(l->recoverer));
+	put(d, o, "recovering", r);
+}
+
+static struct json_object *log_object(struct jdoc *d, const struct node_log_info *l)
+{
+	const struct domain_status *ds = &l->domain;
+	size_t n_members = l->has_domain ? ds->n_members : 0;
+	uint32_t members[DOMAIN_MAX_MEMBERS];
+	for (size_t i = 0; i < n_members && i < DOMAIN_MAX_MEMBERS; i++)
+		members[i] = ds->members[i].nodeid;
+	struct json_object *o = json_object_new_object();
+	put(d, o, "uuid", json_object_new_string(l->uuid));
+	put(d, o, "type", json_object_new_string(l->disk ? "clustered-disk" : "clustered-core"));
+	put(d, o, "device", json_object_new_string(l->dev));
+	put(d, o, "region_size", new_u64(l->region_size));
+	put(d, o, "regions", new_u64(l->region_count));
+	put(d, o, "resumed", new_bool(l->resumed));
+	put(d, o, "initialized", new_bool(l->initialized));
+	put(d, o, "in_sync", new_u64(l->in_sync));
+	put(d, o, "dirty", new_u64(l->dirty));
+	put(d, o, "marked", new_u64(l->marked));
+	put_recovering(d, o, l);
+	put(d, o, "disk_failed", new_bool(l->disk_failed));
+	put(d, o, "phase", json_object_new_string(l->has_domain ? domain_phase_name(ds->phase) : "none"));
+	put(d, o, "epoch", new_u64(l->has_domain ? ds->epoch : 0));
+	put(d, o, "seq", new_u64(l->has_domain ? ds->seq : 0));
+	put(d, o, "writer", new_u64(l->has_domain ? ds->writer : 0));
+	put(d, o, "members", u32_array(d, members, n_members));
+	put(d, o, "registered", u32_array(d, l->registry, l->n_registry));
+	return o;
+}
+
+static int cmp_log_uuid(const void *a, const void *b)
+{
+	return strcmp(((const struct node_log_info *)a)->uuid, ((const struct node_log_info *)b)->uuid);
+}
+
+int status_json_log_list(struct node_log_info *logs, size_t n, char **ret_json)
+{
+	struct jdoc d = { 0 };
+	if (n)
+		qsort(logs, n, sizeof(*logs), cmp_log_uuid);
+	struct json_object *o = new_doc(&d);
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; i < n; i++)
+		append(&d, a, log_object(&d, &logs[i]));
+	put(&d, o, "logs", a);
+	return finish(&d, o, ret_json);
+}
+
+int status_json_log_show(const struct node_log_info *log, char **ret_json)
+{
+	struct jdoc d = { 0 };
+	struct json_object *o = new_doc(&d);
+	put(&d, o, "log", log_object(&d, log));
+	return finish(&d, o, ret_json);
+}

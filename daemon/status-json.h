@@ -21,5 +21,8 @@ int status_json_status(const struct node_status *st, const struct control_state 
 int status_json_node_list(const struct quorum_view *q, const struct control_state *cs,
                           char **ret_json);
 int status_json_property_list(const struct control_state *cs, char **ret_json);
+/* The mirror logs of this node (sorted by uuid; logs[] is reordered), and one. */
+int status_json_log_list(struct node_log_info *logs, size_t n, char **ret_json);
+int status_json_log_show(const struct node_log_info *log, char **ret_json);
 
 #endif

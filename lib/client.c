@@ -232,6 +232,23 @@ int blkspace_property_list_json(struct blkspace *conn, char **ret_json)
 	return call_json(conn, IPC_REQ_PROPERTY_LIST, NULL, ret_json);
 }
 
+int blkspace_log_list_json(struct blkspace *conn, char **ret_json)
+{
+	return call_json(conn, IPC_REQ_LOG_LIST, NULL, ret_json);
+}
+
+int blkspace_log_show_json(struct blkspace *conn, const char *uuid, char **ret_json)
+{
+	if (!uuid || !uuid[0] || strlen(uuid) > BLKSPACE_LOG_UUID_MAX)
+		return BLKSPACE_E_INVALID;
+	struct wbuf w;
+	wbuf_init(&w);
+	wbuf_put_str(&w, uuid);
+	int rc = wbuf_error(&w) ? wbuf_error(&w) : call_json(conn, IPC_REQ_LOG_SHOW, &w, ret_json);
+	wbuf_done(&w);
+	return rc;
+}
+
 /* Check a batch before it is sent: the daemon would reject it anyway, but
  * the caller deserves BLKSPACE_E_INVALID rather than a protocol error. */
 static int check_batch(const char *const *keys, const char *const *values, size_t n)

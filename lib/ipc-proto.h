@@ -26,6 +26,8 @@ enum ipc_req_type {
 	IPC_REQ_PROPERTY_UNSET = 4, /* u16 n, n x str key -> nothing */
 	IPC_REQ_PROPERTY_GET = 5,   /* str key -> str value */
 	IPC_REQ_PROPERTY_LIST = 6,  /* -> JSON */
+	IPC_REQ_LOG_LIST = 7,       /* -> JSON */
+	IPC_REQ_LOG_SHOW = 8,       /* str uuid -> JSON */
 	IPC_REQ_TYPE_MAX,
 };
 

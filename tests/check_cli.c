@@ -54,6 +54,8 @@ START_TEST(test_cli_rejects_unknown_commands)
 	assert_usage("node");
 	assert_usage("node show");
 	assert_usage("property frob a");
+	assert_usage("log frob");
+	assert_usage("logs");
 	ck_assert_ptr_nonnull(strstr((parse("bogus"), err), "bogus"));
 }
 END_TEST
@@ -120,6 +122,12 @@ START_TEST(test_cli_rejects_operand_counts)
 	assert_usage("property get 9");
 	assert_usage("property unset");
 	assert_usage("property unset a 9b");
+	assert_usage("log list extra");
+	assert_usage("log show");
+	assert_usage("log show a b");
+	char uuid[BLKSPACE_LOG_UUID_MAX + 16] = "log show ";
+	memset(uuid + strlen(uuid), 'u', BLKSPACE_LOG_UUID_MAX + 1);
+	assert_usage(uuid);
 	char line[1024] = "property unset";
 	for (int i = 0; i <= BLKSPACE_PROPERTY_BATCH_MAX; i++)
 		strcat(line, " k");
@@ -147,6 +155,14 @@ START_TEST(test_cli_parses_commands)
 	ck_assert_int_eq(parse("property unset a b"), 0);
 	ck_assert_int_eq(args.command, CLI_CMD_PROPERTY_UNSET);
 	ck_assert_uint_eq(args.n_operands, 2);
+	ck_assert_int_eq(parse("log"), 0);
+	ck_assert_int_eq(args.command, CLI_CMD_LOG_LIST);
+	ck_assert_int_eq(parse("log list --output-format=json"), 0);
+	ck_assert_int_eq(args.command, CLI_CMD_LOG_LIST);
+	ck_assert_int_eq(args.format, CLI_FORMAT_JSON);
+	ck_assert_int_eq(parse("log show LVM-abc"), 0);
+	ck_assert_int_eq(args.command, CLI_CMD_LOG_SHOW);
+	ck_assert_str_eq(args.operands[0], "LVM-abc");
 }
 END_TEST
 

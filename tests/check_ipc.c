@@ -110,6 +110,26 @@ void node_get_status(const struct node *n, struct node_status *ret_status)
 
 const struct control_state *node_control_state(const struct node *n) { return &n->cs; }
 
+/* One mirror log, "log-a", with 100 regions of which 90 are in sync. */
+size_t node_log_count(const struct node *n) { return 1; }
+
+int node_log_info(const struct node *n, size_t i, struct node_log_info *out)
+{
+	if (i != 0)
+		return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	strcpy(out->uuid, "log-a");
+	out->region_count = 100;
+	out->in_sync = 90;
+	out->dirty = 12;
+	return 0;
+}
+
+int node_log_find(const struct node *n, const char *uuid, struct node_log_info *out)
+{
+	return strcmp(uuid, "log-a") == 0 ? node_log_info(n, 0, out) : -ENOENT;
+}
+
 /* ---- the server side of each test ---- */
 
 static struct node node;
@@ -242,6 +262,13 @@ static int malformed_scenario(void)
 	       BLKSPACE_E_PROTOCOL);
 	EXPECT(raw_request(c, IPC_REQ_PROPERTY_UNSET, 1, 0, too_many, 2, 0) == -E2BIG);
 	EXPECT(raw_request(c, IPC_REQ_PROPERTY_GET, 1, 0, bad_key + 2, 4, 0) == BLKSPACE_E_PROTOCOL);
+	EXPECT(raw_request(c, IPC_REQ_LOG_LIST, 1, 0, flags, 1, 0) == BLKSPACE_E_PROTOCOL);
+	EXPECT(raw_request(c, IPC_REQ_LOG_SHOW, 1, 0, NULL, 0, 0) == BLKSPACE_E_PROTOCOL);
+	uint8_t empty_uuid[] = { 0, 0 }, long_uuid[2 + 200] = { 200, 0 };
+	memset(long_uuid + 2, 'u', 200);
+	EXPECT(raw_request(c, IPC_REQ_LOG_SHOW, 1, 0, empty_uuid, 2, 0) == BLKSPACE_E_PROTOCOL);
+	EXPECT(raw_request(c, IPC_REQ_LOG_SHOW, 1, 0, long_uuid, sizeof(long_uuid), 0) ==
+	       BLKSPACE_E_PROTOCOL);
 	/* the connection survived all of it */
 	EXPECT(raw_request(c, IPC_REQ_STATUS, 1, 0, flags, 4, 0) == 0);
 	qb_ipcc_disconnect(c);
@@ -287,6 +314,14 @@ static int queries_scenario(void)
 	free(json);
 	EXPECT(blkspace_property_unset(conn, keys, 1, 0) == 0);
 	EXPECT(blkspace_property_get(conn, "a", &value) == BLKSPACE_E_NOTFOUND);
+	EXPECT(blkspace_log_list_json(conn, &json) == 0);
+	EXPECT(json && strstr(json, "\"logs\":[{\"uuid\":\"log-a\""));
+	free(json);
+	EXPECT(blkspace_log_show_json(conn, "log-a", &json) == 0);
+	EXPECT(json && strstr(json, "\"in_sync\":90,\"dirty\":12"));
+	free(json);
+	EXPECT(blkspace_log_show_json(conn, "log-b", &json) == BLKSPACE_E_NOTFOUND);
+	EXPECT(blkspace_log_show_json(conn, "", &json) == BLKSPACE_E_INVALID);
 	blkspace_disconnect(conn);
 	return failures;
 }

@@ -213,6 +213,75 @@ START_TEST(test_status_json_property_list_sorted)
 }
 END_TEST
 
+static void fill_log(struct node_log_info *l, const char *uuid, bool recovering)
+{
+	memset(l, 0, sizeof(*l));
+	strcpy(l->uuid, uuid);
+	l->disk = true;
+	strcpy(l->dev, "/dev/vg/log");
+	l->region_size = 1024;
+	l->region_count = 64;
+	l->resumed = l->initialized = l->has_domain = true;
+	l->in_sync = 60;
+	l->marked = 3;
+	l->dirty = 5;
+	l->recoverer = recovering ? 3 : 0;
+	l->recovering = recovering ? 17 : 0;
+	l->n_registry = 2;
+	l->registry[0] = 1;
+	l->registry[1] = 3;
+	l->domain = st.control;
+}
+
+START_TEST(test_status_json_log_list_sorted_with_counts)
+{
+	struct node_log_info logs[2];
+	fill_log(&logs[0], "zz-log", false);
+	fill_log(&logs[1], "aa-log", true);
+	char *text = NULL;
+	int rc = status_json_log_list(logs, 2, &text);
+	load(rc, text);
+	struct json_object *a = get(doc, "logs");
+	ck_assert_int_eq(json_object_array_length(a), 2);
+	struct json_object *first = json_object_array_get_idx(a, 0);
+	ck_assert_str_eq(json_object_get_string(get(first, "uuid")), "aa-log");
+	ck_assert_str_eq(json_object_get_string(get(first, "type")), "clustered-disk");
+	ck_assert_int_eq(get_int(first, "regions"), 64);
+	ck_assert_int_eq(get_int(first, "in_sync"), 60);
+	ck_assert_int_eq(get_int(first, "dirty"), 5);
+	ck_assert_int_eq(get_int(first, "writer"), 1);
+	ck_assert_int_eq(get_int(get(first, "recovering"), "region"), 17);
+	ck_assert_int_eq(get_int(get(first, "recovering"), "node"), 3);
+	ck_assert_int_eq(json_object_array_length(get(first, "members")), 2);
+	ck_assert_int_eq(json_object_get_int64(json_object_array_get_idx(get(first, "registered"), 1)), 3);
+	struct json_object *second = json_object_array_get_idx(a, 1), *rec;
+	ck_assert(json_object_object_get_ex(second, "recovering", &rec));
+	ck_assert_ptr_null(rec); /* JSON null: nothing is being resynced */
+	rc = status_json_log_list(NULL, 0, &text);
+	load(rc, text);
+	ck_assert_int_eq(json_object_array_length(get(doc, "logs")), 0);
+}
+END_TEST
+
+START_TEST(test_status_json_log_show_without_domain)
+{
+	struct node_log_info l;
+	fill_log(&l, "core-log", false);
+	l.disk = false;
+	l.dev[0] = '\0';
+	l.has_domain = false;
+	char *text = NULL;
+	int rc = status_json_log_show(&l, &text);
+	load(rc, text);
+	struct json_object *o = get(doc, "log");
+	ck_assert_str_eq(json_object_get_string(get(o, "type")), "clustered-core");
+	ck_assert_str_eq(json_object_get_string(get(o, "phase")), "none");
+	ck_assert_int_eq(get_int(o, "writer"), 0);
+	ck_assert_int_eq(json_object_array_length(get(o, "members")), 0);
+	ck_assert_int_eq(get_int(doc, "api_version"), BLKSPACE_API_VERSION);
+}
+END_TEST
+
 static void add_case(Suite *s, const char *name, const TTest *test)
 {
 	TCase *tc = tcase_create(name);
@@ -232,6 +301,9 @@ int main(void)
 	add_case(s, "test_status_json_node_list_before_start",
 	         test_status_json_node_list_before_start);
 	add_case(s, "test_status_json_property_list_sorted", test_status_json_property_list_sorted);
+	add_case(s, "test_status_json_log_list_sorted_with_counts",
+	         test_status_json_log_list_sorted_with_counts);
+	add_case(s, "test_status_json_log_show_without_domain", test_status_json_log_show_without_domain);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

@@ -17,6 +17,8 @@ static command_fn *const commands[] = {
 	[CLI_CMD_PROPERTY_SET] = cli_property_set,
 	[CLI_CMD_PROPERTY_UNSET] = cli_property_unset,
 	[CLI_CMD_PROPERTY_GET] = cli_property_get,
+	[CLI_CMD_LOG_LIST] = cli_log_list,
+	[CLI_CMD_LOG_SHOW] = cli_log_show,
 };
 
 int cli_connect(const struct cli_args *a, int fallback_ms, struct blkspace **ret_conn)

@@ -161,6 +161,8 @@ static enum cli_noun find_noun(const char *word)
 		return CLI_NOUN_NODE;
 	if (strcmp(word, "property") == 0)
 		return CLI_NOUN_PROPERTY;
+	if (strcmp(word, "log") == 0)
+		return CLI_NOUN_LOG;
 	return CLI_NOUN_NONE;
 }
 
@@ -182,6 +184,10 @@ static enum cli_command find_command(enum cli_noun noun, const char *verb)
 		if (strcmp(verb, "get") == 0)
 			return CLI_CMD_PROPERTY_GET;
 		return CLI_CMD_NONE;
+	case CLI_NOUN_LOG:
+		if (!verb || strcmp(verb, "list") == 0)
+			return CLI_CMD_LOG_LIST;
+		return strcmp(verb, "show") == 0 ? CLI_CMD_LOG_SHOW : CLI_CMD_NONE;
 	case CLI_NOUN_NONE:
 		break;
 	}
@@ -240,6 +246,12 @@ static int check_operands(const struct cli_args *a, char *err, size_t errsz)
 		if (n != 1)
 			return usage(err, errsz, "property get needs exactly one KEY");
 		return check_key(a->operands[0], err, errsz);
+	case CLI_CMD_LOG_SHOW:
+		if (n != 1)
+			return usage(err, errsz, "log show needs exactly one UUID");
+		if (!a->operands[0][0] || strlen(a->operands[0]) > BLKSPACE_LOG_UUID_MAX)
+			return usage(err, errsz, "a log UUID has 1 to %d bytes", BLKSPACE_LOG_UUID_MAX);
+		return 0;
 	default:
 		if (n > 0)
 			return usage(err, errsz, "unexpected argument '%s'", a->operands[0]);

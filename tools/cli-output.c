@@ -58,6 +58,8 @@ static const char usage_main[] =
         "    property get KEY                      the value of one property\n"
         "    property set KEY=VALUE...             set properties (atomically)\n"
         "    property unset KEY...                 remove properties (atomically)\n"
+        "    log [list]                            mirror logs served on this node\n"
+        "    log show UUID                         one mirror log in detail\n"
         "\n"
         "Options (anywhere on the line):\n"
         "    --output-format=text|json   output for humans (default) or programs\n"
@@ -100,6 +102,15 @@ static const char usage_property[] =
         "    --wait[=SECONDS]   when the partition is not quorate, wait for quorum up to\n"
         "                       SECONDS (default 60) instead of failing with exit 106\n";
 
+static const char usage_log[] =
+        "Usage: blkspace log [list]\n"
+        "       blkspace log show UUID\n"
+        "The dirty-region logs of device-mapper mirrors that the kernel of this node\n"
+        "asked blkspaced to serve (dm-log-userspace, clustered-core or clustered-disk).\n"
+        "list prints one line per log: uuid, type, regions, in sync, dirty (not clean),\n"
+        "writer and members of its log domain; show adds the region size, the log\n"
+        "device, the nodes that resumed the log and the region being resynced.\n";
+
 void cli_print_help(enum cli_noun noun)
 {
 	switch (noun) {
@@ -111,6 +122,9 @@ void cli_print_help(enum cli_noun noun)
 		break;
 	case CLI_NOUN_PROPERTY:
 		fputs(usage_property, stdout);
+		break;
+	case CLI_NOUN_LOG:
+		fputs(usage_log, stdout);
 		break;
 	case CLI_NOUN_NONE:
 		fputs(usage_main, stdout);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The blkspace CLI: a parsed command line (cli-args.c), output and exit
- * codes (cli-output.c), the commands (cli-status.c, cli-property.c) and
+ * codes (cli-output.c), the commands (cli-status.c, cli-property.c,
+ * cli-log.c) and
  * main with the connection (blkspace.c).
  * Commands print results on stdout and "Error: ..." on stderr and return
  * the process exit code. */
@@ -29,6 +30,7 @@ enum cli_noun {
 	CLI_NOUN_STATUS,
 	CLI_NOUN_NODE,
 	CLI_NOUN_PROPERTY,
+	CLI_NOUN_LOG,
 };
 
 enum cli_command {
@@ -39,6 +41,8 @@ enum cli_command {
 	CLI_CMD_PROPERTY_SET,
 	CLI_CMD_PROPERTY_UNSET,
 	CLI_CMD_PROPERTY_GET,
+	CLI_CMD_LOG_LIST,
+	CLI_CMD_LOG_SHOW,
 };
 
 enum cli_format {
@@ -106,5 +110,7 @@ int cli_property_list(const struct cli_args *a);
 int cli_property_set(const struct cli_args *a);
 int cli_property_unset(const struct cli_args *a);
 int cli_property_get(const struct cli_args *a);
+int cli_log_list(const struct cli_args *a);
+int cli_log_show(const struct cli_args *a);
 
 #endif

@@ -30,6 +30,9 @@ extern "C" {
 #define BLKSPACE_PROPERTY_VALUE_MAX 1024
 #define BLKSPACE_PROPERTY_BATCH_MAX 64  /* pairs in one set/unset call */
 
+/* Longest mirror log uuid (the device-mapper uuid, without its NUL). */
+#define BLKSPACE_LOG_UUID_MAX 128
+
 /* Flags of state-changing calls. */
 enum blkspace_call_flags {
 	/* When the cluster partition is not quorate, wait (up to the call
@@ -81,6 +84,12 @@ int blkspace_property_get(struct blkspace *conn, const char *key, char **ret_val
 
 /* All properties as JSON. */
 int blkspace_property_list_json(struct blkspace *conn, char **ret_json);
+
+/* The mirror logs the kernel constructed on this node, as JSON (see
+ * blkspace(8), "log list"), and one of them by uuid (BLKSPACE_E_NOTFOUND
+ * when this node does not serve it). */
+int blkspace_log_list_json(struct blkspace *conn, char **ret_json);
+int blkspace_log_show_json(struct blkspace *conn, const char *uuid, char **ret_json);
 
 /* Is key a valid property name (1..BLKSPACE_PROPERTY_KEY_MAX bytes of
  * [A-Za-z0-9_.-], starting with a letter)? */
