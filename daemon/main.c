@@ -214,11 +214,17 @@ static int create_backends(struct daemon *dm, struct node_params *np)
 	return 0;
 }
 
+static void start_kernel_link(struct daemon *dm);
+
+/* The kernel link opens once the node runs: until then the kernel's sends
+ * find no listener, and it retries (re-sending CTR and RESUME) on its own. */
 static void on_start_retry(void *data)
 {
 	struct daemon *dm = data;
 	int rc = node_start(dm->node);
-	if (rc == -EAGAIN) {
+	if (rc == 0) {
+		start_kernel_link(dm);
+	} else if (rc == -EAGAIN) {
 		qb_loop_timer_handle t;
 		qb_loop_timer_add(dm->loop, QB_LOOP_LOW, START_RETRY_NS, dm, on_start_retry, &t);
 	} else if (rc < 0) {
@@ -264,6 +270,9 @@ static int32_t on_signal(int32_t sig, void *data)
 		return 0;
 	dm->stopping = true;
 	qb_log(LOG_NOTICE, "signal %d: leaving the cluster", sig);
+	/* from now on the kernel finds no listener and waits for our successor */
+	kernel_link_destroy(dm->link);
+	dm->link = NULL;
 	node_stop(dm->node);
 	on_stop_poll(dm);
 	return 0;
@@ -337,7 +346,6 @@ static int run(struct daemon *dm)
 		return 1;
 	}
 	ipc_attach_node(dm->ipc, dm->node);
-	start_kernel_link(dm);
 	qb_loop_signal_handle sh;
 	qb_loop_signal_add(dm->loop, QB_LOOP_HIGH, SIGTERM, dm, on_signal, &sh);
 	qb_loop_signal_add(dm->loop, QB_LOOP_HIGH, SIGINT, dm, on_signal, &sh);

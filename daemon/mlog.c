@@ -141,11 +141,25 @@ static int get_regions(const struct mlog_state *s, const uint8_t *body, size_t l
 	return n;
 }
 
+bool mlog_recovering_elsewhere(const struct mlog_state *s, uint32_t nodeid,
+                               const uint64_t *regions, size_t n)
+{
+	for (size_t i = 0; s->recoverer && s->recoverer != nodeid && i < n; i++)
+		if (regions[i] == s->recovering)
+			return true;
+	return false;
+}
+
+/* A region another node is resyncing cannot be written: the write would
+ * race the copy between the legs. Its mark waits (-EBUSY, submitted again
+ * by the origin's node once the region is done). */
 static int on_mark(struct mlog_state *s, uint32_t origin, const uint8_t *body, size_t len,
                    struct wbuf *reply)
 {
 	uint64_t regions[MLOG_MAX_REGIONS_PER_OP];
 	int n = get_regions(s, body, len, regions);
+	if (n > 0 && mlog_recovering_elsewhere(s, origin, regions, (size_t)n))
+		return -EBUSY;
 	for (int i = 0; i < n; i++)
 		if (add_mark(s, regions[i], origin) < 0)
 			return -ENOMEM;
@@ -182,16 +196,18 @@ static int on_is_clean(struct mlog_state *s, uint32_t origin, const uint8_t *bod
 	return 0;
 }
 
-/* Lowest region not yet in sync at or after the search point (wrapping). */
-static bool next_out_of_sync(const struct mlog_state *s, uint64_t *ret)
+/* First region from start on (wrapping unless start is 0) that is out of
+ * sync and, with skip_marked, marked by no node. */
+static bool find_out_of_sync(const struct mlog_state *s, uint64_t start, bool skip_marked,
+                             uint64_t *ret)
 {
 	for (uint64_t k = 0; k < s->region_count; k++) {
-		uint64_t r = (s->search + k) % s->region_count;
+		uint64_t r = (start + k) % s->region_count;
 		if ((r % 8 == 0 && r + 8 <= s->region_count && s->sync[r / 8] == 0xff)) {
 			k += 7; /* a whole byte in sync */
 			continue;
 		}
-		if (!bit_get(s->sync, r)) {
+		if (!bit_get(s->sync, r) && !(skip_marked && is_marked(s, r))) {
 			*ret = r;
 			return true;
 		}
@@ -199,18 +215,40 @@ static bool next_out_of_sync(const struct mlog_state *s, uint64_t *ret)
 	return false;
 }
 
-/* Pick the next region to resync: waiting writes first, then in order. */
+/* The kernel's in-sync hint: every region below it is in sync. */
+static uint64_t lowest_out_of_sync(const struct mlog_state *s)
+{
+	uint64_t r;
+	return !s->all_synced && find_out_of_sync(s, 0, false, &r) ? r : s->region_count;
+}
+
+/* Drop queued regions that are in sync; take the first that no node has
+ * marked, keeping the marked ones queued. */
+static bool pick_priority(struct mlog_state *s, uint64_t *ret)
+{
+	bool found = false;
+	size_t keep = 0;
+	for (size_t i = 0; i < s->n_priority; i++) {
+		uint64_t r = s->priority[i];
+		if (bit_get(s->sync, r))
+			continue;
+		if (!found && !is_marked(s, r)) {
+			*ret = r;
+			found = true;
+			continue;
+		}
+		s->priority[keep++] = r;
+	}
+	s->n_priority = keep;
+	return found;
+}
+
+/* The next region to resync: waiting writes first, then in order. A region
+ * some node has marked waits until it is cleared: that node writes it, and
+ * the copy between the legs would race its writes. */
 static bool pick_work(struct mlog_state *s, uint64_t *ret)
 {
-	while (s->n_priority) {
-		uint64_t r = s->priority[0];
-		memmove(s->priority, s->priority + 1, --s->n_priority * sizeof(*s->priority));
-		if (!bit_get(s->sync, r)) {
-			*ret = r;
-			return true;
-		}
-	}
-	return next_out_of_sync(s, ret);
+	return pick_priority(s, ret) || find_out_of_sync(s, s->search, true, ret);
 }
 
 static int on_get_resync_work(struct mlog_state *s, uint32_t origin, const uint8_t *body,
@@ -281,7 +319,7 @@ static int on_is_remote_recovering(struct mlog_state *s, uint32_t origin, const 
 		}
 	}
 	wbuf_put_u64(reply, recovering);
-	wbuf_put_u64(reply, s->all_synced ? s->region_count : s->search);
+	wbuf_put_u64(reply, lowest_out_of_sync(s));
 	return 0;
 }
 

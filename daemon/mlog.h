@@ -55,7 +55,7 @@ struct mlog_state {
 	uint64_t init_done;     /* regions received by INIT so far */
 	uint8_t *sync;          /* bit i: region i in sync */
 	uint64_t sync_count;
-	bool all_synced;        /* every region was in sync once: IN_SYNC says 1 until resume */
+	bool all_synced;        /* every region is in sync */
 	struct mlog_mark *marks;/* sorted by (region, nodeid) */
 	size_t n_marks, cap_marks;
 	uint64_t recovering;    /* region being resynced, when recoverer != 0 */
@@ -76,6 +76,10 @@ bool mlog_is_clean(const struct mlog_state *s, uint64_t region);
 bool mlog_is_marked_by(const struct mlog_state *s, uint64_t region, uint32_t nodeid);
 size_t mlog_marked_regions(const struct mlog_state *s);
 bool mlog_is_registered(const struct mlog_state *s, uint32_t nodeid);
+/* Is one of regions[n] being resynced by a node other than nodeid? Its
+ * mark must wait (the service refuses it with -EBUSY). */
+bool mlog_recovering_elsewhere(const struct mlog_state *s, uint32_t nodeid,
+                               const uint64_t *regions, size_t n);
 
 /* The clean bitmap to write to the disk log: in sync and not marked, where
  * every region in extra[] (marks logged but not applied yet) counts as

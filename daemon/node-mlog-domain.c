@@ -30,23 +30,71 @@ void mlog_kernel_reply(struct mlog_local *l, const struct ulog_origin *to, int e
 	n->p.kernel_reply(n->p.kernel_host, to, error, data, len);
 }
 
+static void free_wait(struct mlog_wait *w)
+{
+	free(w->body);
+	free(w);
+}
+
+static int submit_wait(struct mlog_local *l, struct mlog_wait *w, const void *body, size_t len)
+{
+	w->token = l->node->next_token++;
+	return domain_submit(l->nd.domain, w->op, body, len, DOMAIN_WAIT_QUORUM, w->token);
+}
+
+/* A kernel's mark keeps its body: it may have to wait for a resync. */
+static bool keeps_body(uint16_t op, const struct ulog_origin *from)
+{
+	return from && (op == MLOG_OP_MARK || op == MLOG_OP_FLUSH);
+}
+
 int mlog_submit(struct mlog_local *l, uint16_t op, const void *body, size_t len,
                 const struct ulog_origin *from)
 {
 	struct mlog_wait *w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	w->token = l->node->next_token++;
 	w->op = op;
 	if (from)
 		w->from = *from;
-	int rc = domain_submit(l->nd.domain, op, body, len, DOMAIN_WAIT_QUORUM, w->token);
+	if (keeps_body(op, from) && len) {
+		w->body = malloc(len);
+		if (!w->body) {
+			free(w);
+			return -ENOMEM;
+		}
+		memcpy(w->body, body, len);
+		w->len = len;
+	}
+	int rc = submit_wait(l, w, body, len);
 	if (rc < 0) {
-		free(w);
+		free_wait(w);
 		return rc;
 	}
 	LIST_INSERT_HEAD(&l->waiting, w, link);
 	return 0;
+}
+
+/* Marks held back by a resync elsewhere go again once it is over. */
+static void resubmit_held(struct mlog_local *l)
+{
+	const struct mlog_state *s = mlog_replica(l);
+	uint64_t regions[MLOG_MAX_REGIONS_PER_OP];
+	struct mlog_wait *w, *next;
+	for (w = LIST_FIRST(&l->waiting); w; w = next) {
+		next = LIST_NEXT(w, link);
+		if (w->token)
+			continue;
+		int n = mlog_decode_regions(w->body, w->len, regions, MLOG_MAX_REGIONS_PER_OP);
+		if (n > 0 && mlog_recovering_elsewhere(s, l->node->nodeid, regions, (size_t)n))
+			continue;
+		int rc = submit_wait(l, w, w->body, w->len);
+		if (rc < 0) {
+			LIST_REMOVE(w, link);
+			mlog_kernel_reply(l, &w->from, rc, NULL, 0);
+			free_wait(w);
+		}
+	}
 }
 
 static bool waiting_for(const struct mlog_local *l, uint16_t op)
@@ -204,6 +252,7 @@ static void mlog_after_batch(struct node_domain *nd)
 	const struct mlog_state *s = mlog_replica(l);
 	if (!domain_is_active(nd->domain) || l->suspend_pending)
 		return;
+	resubmit_held(l);
 	uint32_t me = l->node->nodeid;
 	if (!mlog_is_registered(s, me) && !waiting_for(l, MLOG_OP_REGISTER))
 		mlog_submit(l, MLOG_OP_REGISTER, NULL, 0, NULL);
@@ -220,6 +269,7 @@ static void mlog_after_batch(struct node_domain *nd)
 		return;
 	}
 	l->resumed = true;
+	l->kernel_hint = 0; /* as the kernel resets its own at resume */
 	qb_log(LOG_INFO, "log %s: resumed (%llu regions, %llu in sync)", l->uuid,
 	       (unsigned long long)s->region_count, (unsigned long long)s->sync_count);
 	mlog_kernel_reply(l, &l->resume_from, 0, NULL, 0);
@@ -237,6 +287,8 @@ static void forward_reply(struct mlog_local *l, const struct mlog_wait *w, int r
 	rbuf_init(&r, data, len);
 	while (n < 2 && rbuf_left(&r) >= 8)
 		words[n++] = (int64_t)rbuf_get_u64(&r);
+	if (result >= 0 && w->op == MLOG_OP_IS_REMOTE_RECOVERING && n == 2)
+		l->kernel_hint = (uint64_t)words[1];
 	mlog_kernel_reply(l, &w->from, result < 0 ? result : 0, words, result < 0 ? 0 : n * 8);
 }
 
@@ -250,6 +302,10 @@ static void mlog_reply(struct node_domain *nd, uint64_t token, int result, const
 			break;
 	if (!w)
 		return;
+	if (result == -EBUSY && w->body) {
+		w->token = 0; /* held until the resync of its region is over */
+		return;
+	}
 	LIST_REMOVE(w, link);
 	if (w->from.raw_type)
 		forward_reply(l, w, result, data, len);
@@ -258,7 +314,7 @@ static void mlog_reply(struct node_domain *nd, uint64_t token, int result, const
 	else if (result < 0 && result != -EAGAIN)
 		qb_log(LOG_WARNING, "log %s: operation %u failed: %s", l->uuid, w->op,
 		       blkspace_strerror(result));
-	free(w);
+	free_wait(w);
 }
 
 static void mlog_on_left(struct node_domain *nd)
@@ -304,7 +360,7 @@ void mlog_domain_close(struct mlog_local *l)
 	struct mlog_wait *w;
 	while ((w = LIST_FIRST(&l->waiting))) {
 		LIST_REMOVE(w, link);
-		free(w);
+		free_wait(w);
 	}
 	if (l->has_domain)
 		node_domain_close(&l->nd);

@@ -250,8 +250,12 @@ static void on_in_sync(struct node *n, struct mlog_local *l, const struct ulog_r
 		refuse_payload(n, l, rq, from);
 		return;
 	}
+	/* Below the kernel's hint a region it believed in sync may have gone
+	 * out of sync since (a node that wrote it died): the kernel will not ask
+	 * whether it is being resynced, so it must write it as in sync, with a
+	 * mark, which waits while the region is resynced elsewhere. */
 	const struct mlog_state *s = mlog_replica(l);
-	int64_t v = s && mlog_is_in_sync(s, region);
+	int64_t v = s && (mlog_is_in_sync(s, region) || region < l->kernel_hint);
 	reply(n, from, 0, &v, sizeof(v));
 }
 
@@ -259,7 +263,9 @@ static void on_sync_count(struct node *n, struct mlog_local *l, const struct ulo
                           const struct ulog_origin *from)
 {
 	const struct mlog_state *s = mlog_replica(l);
-	uint64_t count = !s || !s->initialized ? 0 : s->all_synced ? s->region_count : s->sync_count;
+	uint64_t count = !s || !s->initialized ? 0 : s->sync_count;
+	if (count >= l->ctr.region_count)
+		l->kernel_hint = l->ctr.region_count; /* what the kernel concludes */
 	reply_u64(n, from, count);
 }
 
@@ -418,6 +424,33 @@ static const kernel_handler handlers[DM_ULOG_IS_REMOTE_RECOVERING + 1] = {
 	[DM_ULOG_IS_REMOTE_RECOVERING] = on_region_question,
 };
 
+/* A log this daemon was not asked to construct: after a restart of
+ * blkspaced the kernel still runs its mirrors. -ESRCH makes it construct
+ * and resume the log again and then repeat the request; there is nothing
+ * to suspend or destroy; a resume without a constructor is an error. */
+static void on_unknown_log(struct node *n, const struct ulog_request *rq,
+                           const struct ulog_origin *from)
+{
+	switch (rq->type) {
+	case DM_ULOG_DTR:
+	case DM_ULOG_PRESUSPEND:
+	case DM_ULOG_POSTSUSPEND:
+		qb_log(LOG_INFO, "log %s: %s of a log not constructed here", rq->uuid,
+		       ulog_type_name(rq->type));
+		reply(n, from, 0, NULL, 0);
+		break;
+	case DM_ULOG_RESUME:
+		qb_log(LOG_WARNING, "log %s: RESUME without a constructor, refusing", rq->uuid);
+		reply(n, from, -EINVAL, NULL, 0);
+		break;
+	default:
+		qb_log(LOG_WARNING, "log %s: %s for a log not constructed here, asking the kernel "
+		       "to construct it again", rq->uuid, ulog_type_name(rq->type));
+		reply(n, from, -ESRCH, NULL, 0);
+		break;
+	}
+}
+
 void node_mlog_request(struct node *n, const struct ulog_request *rq,
                        const struct ulog_origin *from)
 {
@@ -430,8 +463,12 @@ void node_mlog_request(struct node *n, const struct ulog_request *rq,
 		on_ctr(n, l, rq, from);
 		return;
 	}
-	if (!l || rq->type >= sizeof(handlers) / sizeof(handlers[0]) || !handlers[rq->type]) {
-		qb_log(LOG_WARNING, "%s for unknown log %s, refusing", ulog_type_name(rq->type), rq->uuid);
+	if (!l) {
+		on_unknown_log(n, rq, from);
+		return;
+	}
+	if (rq->type >= sizeof(handlers) / sizeof(handlers[0]) || !handlers[rq->type]) {
+		qb_log(LOG_WARNING, "log %s: request type %u, refusing", rq->uuid, rq->type);
 		reply(n, from, -EINVAL, NULL, 0);
 		return;
 	}

@@ -34,9 +34,11 @@ struct mlog_ctr {
  * (from.raw_type 0). */
 struct mlog_wait {
 	LIST_ENTRY(mlog_wait) link;
-	uint64_t token;
+	uint64_t token; /* 0 while held */
 	uint16_t op;
 	struct ulog_origin from;
+	uint8_t *body; /* marks and flushes: submitted again after -EBUSY */
+	size_t len;
 };
 LIST_HEAD(mlog_wait_list, mlog_wait);
 
@@ -59,6 +61,9 @@ struct mlog_local {
 	struct mlog_disk *disk;
 	uint8_t *written; /* the clean bitmap last written, NULL when unknown */
 	bool disk_failed_sent;
+	/* the kernel's in-sync hint: it asks no remote-recovery question below
+	 * it and writes those regions as in sync (reset at resume) */
+	uint64_t kernel_hint;
 };
 
 int mlog_ctr_parse(const char *args, struct mlog_ctr *ctr);

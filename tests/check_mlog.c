@@ -201,11 +201,18 @@ static void clear_and_flush(uint32_t node, uint64_t region)
 
 START_TEST(test_mlog_refuses_unknown_logs_and_bad_constructors)
 {
+	/* a log not constructed here: the kernel is asked to construct it again
+	 * (what it does after a daemon restart); nothing to suspend or destroy */
 	uint64_t region = 1;
-	for (uint32_t type = DM_ULOG_DTR; type <= DM_ULOG_IS_REMOTE_RECOVERING; type++)
+	for (uint32_t type = DM_ULOG_DTR; type <= DM_ULOG_IS_REMOTE_RECOVERING; type++) {
+		int want = type == DM_ULOG_DTR || type == DM_ULOG_PRESUSPEND ||
+		                           type == DM_ULOG_POSTSUSPEND ? 0
+		           : type == DM_ULOG_RESUME                  ? -EINVAL
+		                                                     : -ESRCH;
 		if (type != DM_ULOG_CTR)
 			ck_assert_int_eq(answer_of(send_to(1, "no-such-log", type, &region, 8))->error,
-			                 -EINVAL);
+			                 want);
+	}
 	static const char *const bad[] = {
 		"", "abc clustered-disk /dev/x 1024", "0 clustered-core 1024",
 		"1000 mirrored-disk /dev/x 1024", "1000 clustered-disk /dev/x 0",
@@ -389,10 +396,14 @@ START_TEST(test_mlog_dead_nodes_marks_are_resynced)
 	mark(3, 44);
 	sim_kill_node(&sim, 3);
 	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
-	ck_assert_uint_eq(resync_all(1), 2); /* 41 and 44 */
+	/* 44 is resynced only once node 1 is done writing it: the copy between
+	 * the legs would race node 1's writes */
+	ck_assert_uint_eq(resync_all(1), 1);
 	ck_assert_int_eq(ask_region(1, DM_ULOG_IS_CLEAN, 44), 0);
 	ck_assert_int_eq(disk_clean(44), 0);
 	clear_and_flush(1, 44);
+	ck_assert_int_eq(ask_region(1, DM_ULOG_IS_CLEAN, 44), 0);
+	ck_assert_uint_eq(resync_all(1), 1);
 	ck_assert_int_eq(ask_region(1, DM_ULOG_IS_CLEAN, 44), 1);
 	sim_restart_node(&sim, 3);
 	/* the node comes back, its kernel constructs and resumes again */
@@ -443,6 +454,124 @@ START_TEST(test_mlog_reads_the_disk_log_at_first_resume)
 }
 END_TEST
 
+/* The kernel skips the remote-recovery question below the hint: every
+ * region below it must be in sync. */
+START_TEST(test_mlog_remote_recovering_hint_is_safe)
+{
+	activate(2, DISK_CTR);
+	uint64_t region = 50;
+	const struct answer *a = ask(2, DM_ULOG_IS_REMOTE_RECOVERING, &region, 8);
+	int64_t rr[2];
+	memcpy(rr, a->data, sizeof(rr));
+	ck_assert_int_eq(rr[0], 1);
+	ck_assert_int_eq(rr[1], 0); /* nothing is in sync yet */
+	/* the region waiting for a write is resynced first */
+	a = ask(1, DM_ULOG_GET_RESYNC_WORK, NULL, 0);
+	int64_t work[2];
+	memcpy(work, a->data, sizeof(work));
+	ck_assert_int_eq(work[1], 50);
+	uint64_t set[2] = { 50, 1 };
+	ck_assert_int_eq(ask_error(1, DM_ULOG_SET_REGION_SYNC, set, sizeof(set)), 0);
+	region = 60;
+	a = ask(2, DM_ULOG_IS_REMOTE_RECOVERING, &region, 8);
+	memcpy(rr, a->data, sizeof(rr));
+	ck_assert_int_eq(rr[0], 1);
+	ck_assert_int_eq(rr[1], 0); /* regions 0..49 are still out of sync */
+	resync_all(1);
+	a = ask(2, DM_ULOG_IS_REMOTE_RECOVERING, &region, 8);
+	memcpy(rr, a->data, sizeof(rr));
+	ck_assert_int_eq(rr[0], 0);
+	ck_assert_int_eq(rr[1], REGIONS);
+}
+END_TEST
+
+/* A mark of a region another node resyncs waits until the copy is done. */
+START_TEST(test_mlog_mark_waits_for_resync_elsewhere)
+{
+	activate(2, DISK_CTR);
+	const struct answer *a = ask(1, DM_ULOG_GET_RESYNC_WORK, NULL, 0);
+	int64_t work[2];
+	memcpy(work, a->data, sizeof(work));
+	ck_assert_int_eq(work[0], 1);
+	uint64_t region = (uint64_t)work[1], other = region + 1;
+	uint32_t seq = send_to(2, LOG_UUID, DM_ULOG_MARK_REGION, &region, 8);
+	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+	ck_assert(!script()->answers[seq % MAX_ANSWERS].got);
+	mark(2, other); /* other regions are not held up */
+	uint64_t set[2] = { region, 1 };
+	ck_assert_int_eq(ask_error(1, DM_ULOG_SET_REGION_SYNC, set, sizeof(set)), 0);
+	ck_assert_int_eq(answer_of(seq)->error, 0);
+	ck_assert_int_eq(ask_region(1, DM_ULOG_IS_CLEAN, region), 0); /* now marked */
+	/* the recoverer's own marks never wait */
+	a = ask(1, DM_ULOG_GET_RESYNC_WORK, NULL, 0);
+	memcpy(work, a->data, sizeof(work));
+	region = (uint64_t)work[1];
+	mark(1, region);
+}
+END_TEST
+
+/* After every region was in sync, a node's kernel writes as in sync without
+ * asking: a region that went out of sync since (its writer died) stays in
+ * sync for that kernel, so its writes are marked and wait for the resync. */
+START_TEST(test_mlog_in_sync_below_the_kernels_hint)
+{
+	activate(3, "65536 clustered-disk " LOG_DEV " 1024 nosync");
+	ck_assert_int_eq(ask_word(2, DM_ULOG_GET_SYNC_COUNT, NULL, 0, 0), REGIONS);
+	mark(3, 12);
+	sim_kill_node(&sim, 3);
+	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+	ck_assert_int_eq(ask_region(2, DM_ULOG_IN_SYNC, 12), 1); /* told all in sync */
+	ck_assert_int_eq(ask_region(1, DM_ULOG_IN_SYNC, 12), 0); /* never told */
+	ck_assert_int_eq(ask_word(1, DM_ULOG_GET_SYNC_COUNT, NULL, 0, 0), REGIONS - 1);
+	/* a resume resets the kernel's hint, and ours */
+	ck_assert_int_eq(ask_error(2, DM_ULOG_PRESUSPEND, NULL, 0), 0);
+	ck_assert_int_eq(ask_error(2, DM_ULOG_POSTSUSPEND, NULL, 0), 0);
+	ck_assert_int_eq(ask_error(2, DM_ULOG_RESUME, NULL, 0), 0);
+	ck_assert_int_eq(ask_region(2, DM_ULOG_IN_SYNC, 12), 0);
+}
+END_TEST
+
+/* 16 Mi regions: the bitmap is 2 MiB, read in INIT chunks by the writer and
+ * sent to later members in state-transfer chunks of at most 64 KiB. */
+START_TEST(test_mlog_sixteen_million_regions)
+{
+	const uint64_t regions = UINT64_C(16) << 20;
+	size_t bytes = (size_t)(regions / 8);
+	uint8_t *clean = malloc(bytes);
+	ck_assert_ptr_nonnull(clean);
+	memset(clean, 0xff, bytes);
+	clean[bytes / 2] = 0; /* 8 regions in the middle out of sync */
+	clean[bytes - 1] = 0x7f; /* and the last one */
+	struct mlog_disk *d;
+	ck_assert_int_eq(mem_mlog_disk_ops.open(sim.shelf, LOG_DEV, &d), 0);
+	ck_assert_int_eq(mem_mlog_disk_ops.write(d, regions, clean), 0);
+	mem_mlog_disk_ops.close(d);
+	char ctr[128];
+	snprintf(ctr, sizeof(ctr), "%llu clustered-disk " LOG_DEV " 8",
+	         (unsigned long long)(regions * 8));
+	activate(1, ctr);
+	ck_assert_int_eq(ask_word(1, DM_ULOG_GET_SYNC_COUNT, NULL, 0, 0), (int64_t)regions - 9);
+	/* nodes 2 and 3 join later and receive the state */
+	for (uint32_t i = 2; i <= 3; i++) {
+		construct(i, ctr, true);
+		ck_assert_int_eq(ask_error(i, DM_ULOG_RESUME, NULL, 0), 0);
+		ck_assert_int_eq(ask_word(i, DM_ULOG_GET_SYNC_COUNT, NULL, 0, 0), (int64_t)regions - 9);
+	}
+	ck_assert_int_eq(ask_region(3, DM_ULOG_IN_SYNC, regions - 1), 0);
+	ck_assert_int_eq(ask_region(3, DM_ULOG_IN_SYNC, regions - 2), 1);
+	ck_assert_int_eq(ask_region(2, DM_ULOG_IN_SYNC, regions / 2 + 3), 0);
+	uint64_t high = regions - 5;
+	ck_assert_int_eq(ask_error(3, DM_ULOG_FLUSH, &high, 8), 0);
+	size_t len;
+	const uint8_t *bytes_on_disk =
+	        mlog_mem_device_bytes(mlog_mem_shelf_device(sim.shelf, LOG_DEV), &len);
+	ck_assert_int_eq(mlog_disk_decode(bytes_on_disk, len, regions, clean), 0);
+	ck_assert_int_eq(clean[high / 8] >> (high % 8) & 1, 0);
+	ck_assert_int_eq(clean[(high - 1) / 8] >> ((high - 1) % 8) & 1, 1);
+	free(clean);
+}
+END_TEST
+
 static void add_case(Suite *s, const char *name, const TTest *test)
 {
 	TCase *tc = tcase_create(name);
@@ -465,6 +594,11 @@ int main(void)
 	add_case(s, "test_mlog_resent_requests_are_safe", test_mlog_resent_requests_are_safe);
 	add_case(s, "test_mlog_reads_the_disk_log_at_first_resume",
 	         test_mlog_reads_the_disk_log_at_first_resume);
+	add_case(s, "test_mlog_remote_recovering_hint_is_safe", test_mlog_remote_recovering_hint_is_safe);
+	add_case(s, "test_mlog_mark_waits_for_resync_elsewhere",
+	         test_mlog_mark_waits_for_resync_elsewhere);
+	add_case(s, "test_mlog_in_sync_below_the_kernels_hint", test_mlog_in_sync_below_the_kernels_hint);
+	add_case(s, "test_mlog_sixteen_million_regions", test_mlog_sixteen_million_regions);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

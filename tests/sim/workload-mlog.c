@@ -38,6 +38,8 @@ struct kernel {
 	size_t n_regions;
 	uint64_t asked; /* the region an IS_CLEAN in flight asks about */
 	bool resync_due; /* finish the resync work we were given */
+	bool flush_due;  /* healing: clears were sent */
+	bool recovering; /* from the resync work's answer until its SET_REGION_SYNC is sent */
 	uint64_t resync_region;
 	uint64_t done_round; /* while healing: the round it last found no work in, + 1 */
 	uint64_t sync_count; /* the answer to a GET_SYNC_COUNT */
@@ -123,6 +125,7 @@ static void next_io(struct mlog_wl *w, uint32_t node)
 	if (k->resync_due) {
 		uint64_t v[2] = { k->resync_region, 1 };
 		k->resync_due = false;
+		k->recovering = false; /* the copy is done */
 		send(w, node, DM_ULOG_SET_REGION_SYNC, v, sizeof(v));
 	} else if (roll < 15) {
 		send_regions(w, node, DM_ULOG_MARK_REGION, 1 + prng_below(&w->sim->rng, 3));
@@ -150,6 +153,26 @@ static void next_io(struct mlog_wl *w, uint32_t node)
 	}
 }
 
+/* Healing: finish the writes (clear every mark, flush), then ask for resync
+ * work until there is none left (marked regions are not handed out). */
+static void heal_io(struct mlog_wl *w, uint32_t node)
+{
+	struct kernel *k = &w->k[node];
+	uint64_t r;
+	if (pick_marked(w, k, &r)) {
+		k->marked_at[r] = 0;
+		k->flush_due = true;
+		for (uint32_t i = 1; i <= w->sim->n_nodes; i++)
+			w->k[i].done_round = 0; /* the region may be handed out now: ask again */
+		send(w, node, DM_ULOG_CLEAR_REGION, &r, sizeof(r));
+	} else if (k->flush_due) {
+		k->flush_due = false;
+		send(w, node, DM_ULOG_FLUSH, NULL, 0);
+	} else if (k->done_round != w->round + 1) {
+		send(w, node, DM_ULOG_GET_RESYNC_WORK, NULL, 0);
+	}
+}
+
 static void wl_submit(void *p, struct sim_node *sn)
 {
 	struct mlog_wl *w = p;
@@ -172,8 +195,8 @@ static void wl_submit(void *p, struct sim_node *sn)
 	case K_RUN:
 		if (!w->sim->quiescing || k->resync_due)
 			next_io(w, sn->id);
-		else if (k->done_round != w->round + 1) /* healing: resync until none is left */
-			send(w, sn->id, DM_ULOG_GET_RESYNC_WORK, NULL, 0);
+		else
+			heal_io(w, sn->id);
 		break;
 	}
 }
@@ -191,6 +214,28 @@ static bool someone_marked_before(struct mlog_wl *w, uint64_t region, uint64_t s
 	return false;
 }
 
+/* A mark acknowledged to node: no other node may be resyncing its regions. */
+static void check_not_recovered(struct mlog_wl *w, uint32_t node)
+{
+	const struct kernel *k = &w->k[node];
+	for (uint32_t i = 1; i <= w->sim->n_nodes; i++) {
+		const struct kernel *o = &w->k[i];
+		for (size_t r = 0; i != node && o->recovering && r < k->n_regions; r++)
+			if (k->regions[r] == o->resync_region)
+				sim_violation(w->sim, "node %u's mark of region %llu acknowledged while node %u "
+				              "resyncs it", node, (unsigned long long)o->resync_region, i);
+	}
+}
+
+/* Resync work handed to node: no live node may have the region marked. */
+static void check_not_marked(struct mlog_wl *w, uint32_t node, uint64_t region)
+{
+	for (uint32_t i = 1; i <= w->sim->n_nodes; i++)
+		if (w->sim->nodes[i].node && w->k[i].marked_at[region])
+			sim_violation(w->sim, "region %llu handed to node %u for resync while node %u "
+			              "has it marked", (unsigned long long)region, node, i);
+}
+
 static void on_answer(struct mlog_wl *w, uint32_t node, const int64_t *words, size_t n)
 {
 	struct kernel *k = &w->k[node];
@@ -204,6 +249,7 @@ static void on_answer(struct mlog_wl *w, uint32_t node, const int64_t *words, si
 		break;
 	case DM_ULOG_MARK_REGION:
 	case DM_ULOG_FLUSH:
+		check_not_recovered(w, node);
 		for (size_t i = 0; i < k->n_regions; i++)
 			if (!k->marked_at[k->regions[i]])
 				k->marked_at[k->regions[i]] = w->sim->step;
@@ -215,8 +261,9 @@ static void on_answer(struct mlog_wl *w, uint32_t node, const int64_t *words, si
 		break;
 	case DM_ULOG_GET_RESYNC_WORK:
 		if (n == 2 && words[0]) {
-			k->resync_due = true;
+			k->resync_due = k->recovering = true;
 			k->resync_region = (uint64_t)words[1];
+			check_not_marked(w, node, k->resync_region);
 		}
 		if (k->resync_due)
 			w->round++; /* everyone asks again after this one is done */
@@ -318,8 +365,8 @@ static bool wl_settled(void *p)
 	struct mlog_wl *w = p;
 	for (uint32_t i = 1; i <= w->sim->n_nodes; i++) {
 		const struct kernel *k = &w->k[i];
-		if (w->sim->nodes[i].node &&
-		    (k->busy || k->state != K_RUN || k->resync_due || k->done_round != w->round + 1))
+		if (w->sim->nodes[i].node && (k->busy || k->state != K_RUN || k->resync_due ||
+		                              k->flush_due || k->done_round != w->round + 1))
 			return false;
 	}
 	return true;
