@@ -34,7 +34,7 @@ int domain_create(const struct domain_params *p, struct domain **ret)
 	d->env = p->env;
 	d->host = p->host;
 	d->phase = DOMAIN_OUTSIDE;
-	d->next_rid = 1;
+	d->next_rid = p->first_rid ? p->first_rid : 1;
 	dedup_init(&d->dedup);
 	wbuf_init(&d->scratch);
 	TAILQ_INIT(&d->held);

@@ -90,6 +90,11 @@ struct domain_params {
 	uint32_t incarnation;
 	uint32_t cluster_size; /* configured number of nodes */
 	bool durable;          /* journal to local disk before STABLE */
+	/* First request id (0 = 1). Request identity is (nodeid, incarnation,
+	 * id): a process that opens the same domain again must start beyond
+	 * every id it used before, or the replicated dedup table takes its new
+	 * requests for old ones. */
+	uint64_t first_rid;
 	enum domain_quorum quorum;
 	const struct domain_service_ops *svc;
 	const struct domain_env *env;

@@ -8,7 +8,7 @@
 
 #include "mlog-internal.h"
 
-#define MLOG_STATE_VERSION 1
+#define MLOG_STATE_VERSION 2
 
 void *mlog_create(void) { return calloc(1, sizeof(struct mlog_state)); }
 
@@ -44,8 +44,10 @@ int mlog_save(const void *state, struct wbuf *out)
 	mlog_encode_regions(out, s->priority, s->n_priority);
 	wbuf_put_u8(out, s->disk_failed);
 	wbuf_put_u32(out, (uint32_t)s->n_registry);
-	for (size_t i = 0; i < s->n_registry; i++)
+	for (size_t i = 0; i < s->n_registry; i++) {
 		wbuf_put_u32(out, s->registry[i]);
+		wbuf_put_u64(out, s->instance[i]);
+	}
 	return wbuf_error(out);
 }
 
@@ -108,6 +110,7 @@ static int load_rest(struct mlog_state *s, struct rbuf *in)
 		return -EBADMSG;
 	for (uint32_t i = 0; i < nr; i++) {
 		s->registry[i] = rbuf_get_u32(in);
+		s->instance[i] = rbuf_get_u64(in);
 		if (i && s->registry[i] <= s->registry[i - 1])
 			return -EBADMSG;
 	}

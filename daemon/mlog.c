@@ -58,6 +58,14 @@ bool mlog_is_clean(const struct mlog_state *s, uint64_t region)
 	return mlog_is_in_sync(s, region) && !is_marked(s, region);
 }
 
+bool mlog_is_registered_as(const struct mlog_state *s, uint32_t nodeid, uint64_t instance)
+{
+	for (size_t i = 0; i < s->n_registry; i++)
+		if (s->registry[i] == nodeid)
+			return s->instance[i] == instance;
+	return false;
+}
+
 bool mlog_is_registered(const struct mlog_state *s, uint32_t nodeid)
 {
 	for (size_t i = 0; i < s->n_registry; i++)
@@ -330,18 +338,20 @@ static int on_disk_failed(struct mlog_state *s, uint32_t origin, const uint8_t *
 	return 0;
 }
 
-static int registry_add(struct mlog_state *s, uint32_t nodeid)
+static void forget_node(struct mlog_state *s, uint32_t nodeid);
+
+static int registry_add(struct mlog_state *s, uint32_t nodeid, uint64_t instance)
 {
-	if (mlog_is_registered(s, nodeid))
-		return 0;
 	if (s->n_registry == DOMAIN_MAX_MEMBERS)
 		return -ENOSPC;
 	size_t i = s->n_registry;
 	while (i > 0 && s->registry[i - 1] > nodeid) {
 		s->registry[i] = s->registry[i - 1];
+		s->instance[i] = s->instance[i - 1];
 		i--;
 	}
 	s->registry[i] = nodeid;
+	s->instance[i] = instance;
 	s->n_registry++;
 	return 0;
 }
@@ -361,24 +371,49 @@ static void forget_node(struct mlog_state *s, uint32_t nodeid)
 	if (s->recoverer == nodeid)
 		s->recoverer = 0;
 	size_t k = 0;
-	for (size_t i = 0; i < s->n_registry; i++)
-		if (s->registry[i] != nodeid)
-			s->registry[k++] = s->registry[i];
+	for (size_t i = 0; i < s->n_registry; i++) {
+		if (s->registry[i] != nodeid) {
+			s->registry[k] = s->registry[i];
+			s->instance[k++] = s->instance[i];
+		}
+	}
 	s->n_registry = k;
 }
 
+static int read_instance(const uint8_t *body, size_t len, uint64_t *ret)
+{
+	struct rbuf r;
+	rbuf_init(&r, body, len);
+	*ret = rbuf_get_u64(&r);
+	rbuf_expect_end(&r);
+	return rbuf_error(&r) ? -EINVAL : 0;
+}
+
+/* A new opening of the log on a node that is still registered with an
+ * earlier one (its daemon or its table went away without unregistering):
+ * what the earlier one had marked becomes out of sync. */
 static int on_register(struct mlog_state *s, uint32_t origin, const uint8_t *body, size_t len,
                        struct wbuf *reply)
 {
-	return len ? -EINVAL : registry_add(s, origin);
+	uint64_t instance;
+	if (read_instance(body, len, &instance) < 0)
+		return -EINVAL;
+	if (mlog_is_registered_as(s, origin, instance))
+		return 0;
+	if (!mlog_is_registered(s, origin) && s->n_registry == DOMAIN_MAX_MEMBERS)
+		return -ENOSPC;
+	forget_node(s, origin);
+	return registry_add(s, origin, instance);
 }
 
 static int on_unregister(struct mlog_state *s, uint32_t origin, const uint8_t *body, size_t len,
                          struct wbuf *reply)
 {
-	if (len)
+	uint64_t instance;
+	if (read_instance(body, len, &instance) < 0)
 		return -EINVAL;
-	forget_node(s, origin);
+	if (mlog_is_registered_as(s, origin, instance))
+		forget_node(s, origin); /* a later opening stays registered */
 	return 0;
 }
 

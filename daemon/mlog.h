@@ -22,8 +22,8 @@
 #define MLOG_MAX_REGIONS_PER_OP 1024
 
 enum mlog_op {
-	MLOG_OP_REGISTER = 1,             /* the origin resumed the log */
-	MLOG_OP_UNREGISTER = 2,           /* the origin suspended it */
+	MLOG_OP_REGISTER = 1,             /* u64 instance: the origin resumed the log */
+	MLOG_OP_UNREGISTER = 2,           /* u64 instance: the origin suspended it */
 	MLOG_OP_INIT = 3,                 /* a chunk of the initial sync bitmap */
 	MLOG_OP_MARK = 4,                 /* u64 regions[] */
 	MLOG_OP_CLEAR = 5,                /* u64 regions[] */
@@ -65,6 +65,7 @@ struct mlog_state {
 	size_t n_priority, cap_priority;
 	bool disk_failed;
 	uint32_t registry[DOMAIN_MAX_MEMBERS]; /* sorted nodeids that resumed the log */
+	uint64_t instance[DOMAIN_MAX_MEMBERS]; /* which opening of the log on that node */
 	size_t n_registry;
 };
 
@@ -76,6 +77,9 @@ bool mlog_is_clean(const struct mlog_state *s, uint64_t region);
 bool mlog_is_marked_by(const struct mlog_state *s, uint64_t region, uint32_t nodeid);
 size_t mlog_marked_regions(const struct mlog_state *s);
 bool mlog_is_registered(const struct mlog_state *s, uint32_t nodeid);
+/* Registered by this very opening of the log on nodeid? An earlier opening
+ * (the daemon restarted, the table was reloaded) does not count. */
+bool mlog_is_registered_as(const struct mlog_state *s, uint32_t nodeid, uint64_t instance);
 /* Is one of regions[n] being resynced by a node other than nodeid? Its
  * mark must wait (the service refuses it with -EBUSY). */
 bool mlog_recovering_elsewhere(const struct mlog_state *s, uint32_t nodeid,

@@ -50,6 +50,7 @@ struct node {
 	struct node_domain control;
 	struct mlog_list logs;
 	uint64_t next_token; /* tokens of requests the node itself submits */
+	uint32_t log_opens;  /* log domains opened by this process: request id ranges */
 };
 
 /* Create a domain, join its group; the store is opened and loaded when

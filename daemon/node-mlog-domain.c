@@ -75,6 +75,16 @@ int mlog_submit(struct mlog_local *l, uint16_t op, const void *body, size_t len,
 	return 0;
 }
 
+int mlog_submit_registration(struct mlog_local *l, uint16_t op)
+{
+	struct wbuf w;
+	wbuf_init(&w);
+	wbuf_put_u64(&w, l->instance);
+	int rc = wbuf_error(&w) ? wbuf_error(&w) : mlog_submit(l, op, w.data, w.len, NULL);
+	wbuf_done(&w);
+	return rc;
+}
+
 /* Marks held back by a resync elsewhere go again once it is over. */
 static void resubmit_held(struct mlog_local *l)
 {
@@ -249,16 +259,25 @@ static void mlog_after_batch(struct node_domain *nd)
 		mlog_domain_close(l);
 		return;
 	}
+	if (l->leave_due) {
+		/* our receipt for the unregistration went out with this batch: the
+		 * others apply it before they see us go (the kernel is answered once
+		 * we are out) */
+		l->leave_due = false;
+		node_domain_leave(nd);
+		return;
+	}
 	const struct mlog_state *s = mlog_replica(l);
 	if (!domain_is_active(nd->domain) || l->suspend_pending)
 		return;
 	resubmit_held(l);
 	uint32_t me = l->node->nodeid;
-	if (!mlog_is_registered(s, me) && !waiting_for(l, MLOG_OP_REGISTER))
-		mlog_submit(l, MLOG_OP_REGISTER, NULL, 0, NULL);
+	bool registered = mlog_is_registered_as(s, me, l->instance);
+	if (!registered && !waiting_for(l, MLOG_OP_REGISTER))
+		mlog_submit_registration(l, MLOG_OP_REGISTER);
 	if (!s->initialized && is_writer(l) && !waiting_for(l, MLOG_OP_INIT))
 		send_init(l);
-	if (!l->resume_pending || !s->initialized || !mlog_is_registered(s, me))
+	if (!l->resume_pending || !s->initialized || !registered)
 		return;
 	l->resume_pending = false;
 	if (!geometry_matches(l, s)) {
@@ -310,7 +329,7 @@ static void mlog_reply(struct node_domain *nd, uint64_t token, int result, const
 	if (w->from.raw_type)
 		forward_reply(l, w, result, data, len);
 	else if (w->op == MLOG_OP_UNREGISTER)
-		node_domain_leave(&l->nd); /* the kernel is answered once we are out */
+		l->leave_due = true; /* after this batch: the others need our receipt first */
 	else if (result < 0 && result != -EAGAIN)
 		qb_log(LOG_WARNING, "log %s: operation %u failed: %s", l->uuid, w->op,
 		       blkspace_strerror(result));
@@ -345,12 +364,16 @@ int mlog_domain_open(struct mlog_local *l)
 		.incarnation = n->incarnation,
 		.cluster_size = 1,
 		.durable = false, /* the disk log is its durability */
+		/* a log suspended and resumed again reopens its domain in the same
+		 * incarnation: a fresh range of request ids for every opening */
+		.first_rid = (uint64_t)++n->log_opens << 32,
 		.quorum = DOMAIN_QUORUM_SERVICE,
 		.svc = &mlog_service_ops,
 	};
 	int rc = node_domain_open(n, &l->nd, &dp, &mlog_hooks, l);
 	if (rc == 0)
 		l->has_domain = true;
+	l->instance = (uint64_t)n->incarnation << 32 | n->log_opens;
 	return rc;
 }
 
@@ -366,6 +389,7 @@ void mlog_domain_close(struct mlog_local *l)
 		node_domain_close(&l->nd);
 	l->has_domain = false;
 	l->close_due = false;
+	l->leave_due = false;
 	l->resumed = false;
 	free(l->written);
 	l->written = NULL;

@@ -195,7 +195,7 @@ static void on_postsuspend(struct node *n, struct mlog_local *l, const struct ul
 	l->resumed = false;
 	l->suspend_pending = true;
 	l->suspend_from = *from;
-	if (mlog_submit(l, MLOG_OP_UNREGISTER, NULL, 0, NULL) < 0)
+	if (mlog_submit_registration(l, MLOG_OP_UNREGISTER) < 0)
 		node_domain_leave(&l->nd);
 }
 

@@ -51,6 +51,8 @@ struct mlog_local {
 	bool resumed;       /* RESUME answered */
 	bool has_domain;
 	bool close_due;     /* close the domain at the next safe point */
+	bool leave_due;     /* unregistered: leave once our receipt for it is out */
+	uint64_t instance;  /* this opening of the log domain (incarnation, count) */
 	struct node_domain nd;
 	struct mlog_wait_list waiting;
 	bool resume_pending;
@@ -72,6 +74,8 @@ void mlog_group_name(const char *uuid, char *out, size_t outsz);
 
 /* node-mlog-domain.c */
 int mlog_domain_open(struct mlog_local *l);
+/* Ask the domain to (un)register this opening of the log. */
+int mlog_submit_registration(struct mlog_local *l, uint16_t op);
 void mlog_domain_close(struct mlog_local *l);
 const struct mlog_state *mlog_replica(const struct mlog_local *l);
 /* Submit an operation; the answer goes to from (NULL: the node's own). */

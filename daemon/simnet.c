@@ -240,7 +240,8 @@ int simnet_join(struct simnet *net, uint32_t node, const char *group,
 
 int simnet_send(struct simnet_group *g, const void *msg, size_t len)
 {
-	if (g->dead || g->state == EP_GONE)
+	/* as with CPG: once the leave is asked for, nothing more goes out */
+	if (g->dead || g->state == EP_GONE || g->state == EP_LEAVING)
 		return -ENOTCONN;
 	struct simmsg *m = malloc(sizeof(*m) + len);
 	if (!m)

@@ -454,6 +454,31 @@ START_TEST(test_mlog_reads_the_disk_log_at_first_resume)
 }
 END_TEST
 
+/* A node that suspends the log leaves only once the others hold its
+ * unregistration: the remaining node goes on alone, even when the one
+ * that left was the lowest. */
+START_TEST(test_mlog_suspend_of_the_lowest_leaves_the_other_serving)
+{
+	activate(2, DISK_CTR);
+	resync_all(2);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_PRESUSPEND, NULL, 0), 0);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_POSTSUSPEND, NULL, 0), 0);
+	mark(2, 7);
+	ck_assert_int_eq(ask_region(2, DM_ULOG_IS_CLEAN, 7), 0);
+	struct node_log_info info;
+	ck_assert_int_eq(node_log_find(sim.nodes[2].node, LOG_UUID, &info), 0);
+	ck_assert_uint_eq(info.n_registry, 1);
+	ck_assert_uint_eq(info.domain.writer, 2);
+	/* node 1 resumes again, then both suspend in turn */
+	ck_assert_int_eq(ask_error(1, DM_ULOG_RESUME, NULL, 0), 0);
+	ck_assert_int_eq(ask_region(1, DM_ULOG_IS_CLEAN, 7), 0);
+	ck_assert_int_eq(ask_error(2, DM_ULOG_POSTSUSPEND, NULL, 0), 0);
+	ck_assert_int_eq(ask_region(1, DM_ULOG_IS_CLEAN, 7), 0); /* out of sync now */
+	ck_assert_int_eq(ask_error(1, DM_ULOG_POSTSUSPEND, NULL, 0), 0);
+	ck_assert_uint_eq(node_active_logs(sim.nodes[1].node), 0);
+}
+END_TEST
+
 /* The kernel skips the remote-recovery question below the hint: every
  * region below it must be in sync. */
 START_TEST(test_mlog_remote_recovering_hint_is_safe)
@@ -594,6 +619,8 @@ int main(void)
 	add_case(s, "test_mlog_resent_requests_are_safe", test_mlog_resent_requests_are_safe);
 	add_case(s, "test_mlog_reads_the_disk_log_at_first_resume",
 	         test_mlog_reads_the_disk_log_at_first_resume);
+	add_case(s, "test_mlog_suspend_of_the_lowest_leaves_the_other_serving",
+	         test_mlog_suspend_of_the_lowest_leaves_the_other_serving);
 	add_case(s, "test_mlog_remote_recovering_hint_is_safe", test_mlog_remote_recovering_hint_is_safe);
 	add_case(s, "test_mlog_mark_waits_for_resync_elsewhere",
 	         test_mlog_mark_waits_for_resync_elsewhere);

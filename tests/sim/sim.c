@@ -325,8 +325,11 @@ static int quiesce(struct sim *sim)
 
 void sim_setup(struct sim *sim)
 {
-	/* everything a run depends on starts from the seed alone */
-	sim->rng = sim->seed * UINT64_C(0x9e3779b97f4a7c15) + 1;
+	/* everything a run depends on starts from the seed alone; the seed is
+	 * hashed so that neighbouring seeds do not walk the same stream a few
+	 * draws apart */
+	uint64_t mix = sim->seed;
+	sim->rng = prng_next(&mix);
 	sim->now_ms = 0;
 	sim->hot = false;
 	sim->quiescing = false;

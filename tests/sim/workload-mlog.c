@@ -27,18 +27,24 @@
 #define REGION_SIZE 1024
 #define KERNEL_TIMEOUT_MS 4000
 
-enum kstate { K_DOWN, K_CTR, K_RESUMING, K_RUN };
+/* A kernel's table: constructed, resumed and running, or on its way down
+ * (finishing writes, presuspend, postsuspend, sometimes destroy). */
+enum kstate { K_DOWN, K_CTR, K_RESUMING, K_RUN, K_PRESUSPENDED, K_SUSPENDED };
 
 struct kernel {
 	enum kstate state;
 	bool busy;
 	uint32_t seq, type;
 	uint64_t sent_ms, sent_step;
+	uint8_t data[64]; /* the request in flight, sent again after a timeout */
+	size_t len;
 	uint64_t regions[4]; /* what the request in flight marks */
 	size_t n_regions;
 	uint64_t asked; /* the region an IS_CLEAN in flight asks about */
 	bool resync_due; /* finish the resync work we were given */
-	bool flush_due;  /* healing: clears were sent */
+	bool flush_due;  /* healing or suspending: clears were sent */
+	bool suspending; /* finish the writes, then suspend the table */
+	bool retired;    /* its table was destroyed: while healing it stays away */
 	bool recovering; /* from the resync work's answer until its SET_REGION_SYNC is sent */
 	uint64_t resync_region;
 	uint64_t done_round; /* while healing: the round it last found no work in, + 1 */
@@ -52,7 +58,7 @@ struct mlog_wl {
 	uint32_t seq;
 	uint64_t round; /* while healing: work handed out so far */
 	bool nosync; /* odd seeds start with every region in sync */
-	uint64_t acked, refused, abandoned;
+	uint64_t acked, refused, abandoned; /* abandoned: timed out and sent again */
 };
 
 static void *wl_create(struct sim *sim)
@@ -79,6 +85,9 @@ static void send(struct mlog_wl *w, uint32_t node, uint32_t type, const void *da
 	k->busy = true;
 	k->seq = rq.seq;
 	k->type = type;
+	if (data != k->data && len <= sizeof(k->data))
+		memcpy(k->data, data, len);
+	k->len = len;
 	/* the regions a mark or an integrated flush marks; nothing otherwise */
 	k->n_regions = type == DM_ULOG_MARK_REGION || type == DM_ULOG_FLUSH ? len / 8 : 0;
 	if (k->n_regions && data != k->regions)
@@ -117,12 +126,17 @@ static bool pick_marked(struct mlog_wl *w, struct kernel *k, uint64_t *ret)
 	return false;
 }
 
+static bool finish_writes(struct mlog_wl *w, uint32_t node);
+
 /* A running kernel's next request. */
 static void next_io(struct mlog_wl *w, uint32_t node)
 {
 	struct kernel *k = &w->k[node];
 	uint64_t r, roll = prng_below(&w->sim->rng, 100);
-	if (k->resync_due) {
+	if (!k->resync_due && prng_chance(&w->sim->rng, 1)) {
+		k->suspending = true; /* the admin suspends the mirror (a table reload) */
+		finish_writes(w, node);
+	} else if (k->resync_due) {
 		uint64_t v[2] = { k->resync_region, 1 };
 		k->resync_due = false;
 		k->recovering = false; /* the copy is done */
@@ -153,9 +167,9 @@ static void next_io(struct mlog_wl *w, uint32_t node)
 	}
 }
 
-/* Healing: finish the writes (clear every mark, flush), then ask for resync
- * work until there is none left (marked regions are not handed out). */
-static void heal_io(struct mlog_wl *w, uint32_t node)
+/* Let the writes in flight finish: clear every mark, then flush. Returns
+ * false when there is nothing left to finish. */
+static bool finish_writes(struct mlog_wl *w, uint32_t node)
 {
 	struct kernel *k = &w->k[node];
 	uint64_t r;
@@ -165,12 +179,34 @@ static void heal_io(struct mlog_wl *w, uint32_t node)
 		for (uint32_t i = 1; i <= w->sim->n_nodes; i++)
 			w->k[i].done_round = 0; /* the region may be handed out now: ask again */
 		send(w, node, DM_ULOG_CLEAR_REGION, &r, sizeof(r));
-	} else if (k->flush_due) {
+		return true;
+	}
+	if (k->flush_due) {
 		k->flush_due = false;
 		send(w, node, DM_ULOG_FLUSH, NULL, 0);
-	} else if (k->done_round != w->round + 1) {
-		send(w, node, DM_ULOG_GET_RESYNC_WORK, NULL, 0);
+		return true;
 	}
+	return false;
+}
+
+/* Healing: finish the writes, then ask for resync work until there is none
+ * left (marked regions are not handed out). */
+static void heal_io(struct mlog_wl *w, uint32_t node)
+{
+	struct kernel *k = &w->k[node];
+	if (!finish_writes(w, node) && k->done_round != w->round + 1)
+		send(w, node, DM_ULOG_GET_RESYNC_WORK, NULL, 0);
+}
+
+/* Suspending: finish the writes, presuspend, postsuspend; then the table is
+ * resumed again or destroyed and constructed anew. */
+static void suspend_io(struct mlog_wl *w, uint32_t node)
+{
+	struct kernel *k = &w->k[node];
+	if (k->state == K_RUN && !finish_writes(w, node))
+		send(w, node, DM_ULOG_PRESUSPEND, NULL, 0);
+	else if (k->state == K_PRESUSPENDED)
+		send(w, node, DM_ULOG_POSTSUSPEND, NULL, 0);
 }
 
 static void wl_submit(void *p, struct sim_node *sn)
@@ -182,6 +218,8 @@ static void wl_submit(void *p, struct sim_node *sn)
 		return;
 	switch (k->state) {
 	case K_DOWN:
+		if (k->retired && w->sim->quiescing)
+			break; /* the others must carry on without it */
 		k->state = K_CTR;
 		snprintf(ctr, sizeof(ctr), "%u clustered-disk %s %u%s", REGIONS * REGION_SIZE, LOG_DEV,
 		         REGION_SIZE, w->nosync ? " nosync" : "");
@@ -193,10 +231,21 @@ static void wl_submit(void *p, struct sim_node *sn)
 	case K_RESUMING:
 		break;
 	case K_RUN:
-		if (!w->sim->quiescing || k->resync_due)
+	case K_PRESUSPENDED:
+		if (k->suspending)
+			suspend_io(w, sn->id);
+		else if (!w->sim->quiescing || k->resync_due)
 			next_io(w, sn->id);
 		else
 			heal_io(w, sn->id);
+		break;
+	case K_SUSPENDED:
+		if (prng_chance(&w->sim->rng, 50)) {
+			send(w, sn->id, DM_ULOG_DTR, NULL, 0);
+		} else {
+			k->state = K_CTR;
+			send(w, sn->id, DM_ULOG_RESUME, NULL, 0);
+		}
 		break;
 	}
 }
@@ -246,6 +295,17 @@ static void on_answer(struct mlog_wl *w, uint32_t node, const int64_t *words, si
 		break;
 	case DM_ULOG_RESUME:
 		k->state = K_RUN;
+		break;
+	case DM_ULOG_PRESUSPEND:
+		k->state = K_PRESUSPENDED;
+		break;
+	case DM_ULOG_POSTSUSPEND:
+		k->state = K_SUSPENDED;
+		k->suspending = false;
+		break;
+	case DM_ULOG_DTR:
+		k->state = K_DOWN;
+		k->retired = prng_chance(&w->sim->rng, 30);
 		break;
 	case DM_ULOG_MARK_REGION:
 	case DM_ULOG_FLUSH:
@@ -315,11 +375,7 @@ static void resend_timed_out(struct mlog_wl *w, uint32_t node)
 	if (!k->busy || w->sim->now_ms - k->sent_ms < KERNEL_TIMEOUT_MS || w->sim->quiescing)
 		return;
 	w->abandoned++;
-	k->busy = false;
-	if (k->type == DM_ULOG_RESUME)
-		k->state = K_CTR;
-	else if (k->type == DM_ULOG_CTR)
-		k->state = K_DOWN;
+	send(w, node, k->type, k->data, k->len); /* the same request under a new seq */
 }
 
 /* Nodes outside the majority are fenced: Pacemaker would reboot them. */
@@ -360,12 +416,15 @@ static int check_disk(struct mlog_wl *w)
 
 static int wl_check(void *p) { return check_disk(p); }
 
+/* A node whose kernel destroyed the table and stays away while healing. */
+static bool away(const struct kernel *k) { return k->retired && k->state == K_DOWN && !k->busy; }
+
 static bool wl_settled(void *p)
 {
 	struct mlog_wl *w = p;
 	for (uint32_t i = 1; i <= w->sim->n_nodes; i++) {
 		const struct kernel *k = &w->k[i];
-		if (w->sim->nodes[i].node && (k->busy || k->state != K_RUN || k->resync_due ||
+		if (w->sim->nodes[i].node && !away(k) && (k->busy || k->state != K_RUN || k->resync_due ||
 		                              k->flush_due || k->done_round != w->round + 1))
 			return false;
 	}
@@ -376,6 +435,8 @@ static int wl_check_final(void *p)
 {
 	struct mlog_wl *w = p;
 	for (uint32_t i = 1; i <= w->sim->n_nodes; i++) {
+		if (away(&w->k[i]))
+			continue;
 		if (w->k[i].busy)
 			return sim_violation(w->sim, "node %u: %s never answered after healing", i,
 			                     ulog_type_name(w->k[i].type));
