@@ -13,6 +13,7 @@ LAB_PREFIX=${LAB_PREFIX:-bks}
 LAB_NET=${LAB_NET:-10.201.77}
 LAB_TOKEN=${LAB_TOKEN:-1000}
 LAB_LOG_LEVEL=${LAB_LOG_LEVEL:-debug}   # blkspaced.conf log_level of every node
+LAB_KERNEL_LINK=${LAB_KERNEL_LINK:-sim} # blkspaced.conf kernel_link: sim or netlink
 LAB_READY_TIMEOUT=${LAB_READY_TIMEOUT:-30}
 LAB_QUORUM_TIMEOUT=${LAB_QUORUM_TIMEOUT:-60}
 LAB_STOP_TIMEOUT=${LAB_STOP_TIMEOUT:-10}
@@ -190,6 +191,18 @@ lab_terminate() {
 	# shellcheck disable=SC2086
 	lab_signal_wait KILL 5 $left >/dev/null || lab_err "$what: pid $left survives SIGKILL"
 	return 0
+}
+
+# blkspaced refuses a single SIGTERM while it serves mirror logs; a second
+# one within 10 s forces the stop. So: SIGTERM, SIGTERM again after a second
+# to whichever still runs, then as lab_terminate.
+lab_terminate_daemons() {
+	local t=$1 what=$2 left
+	shift 2
+	[ $# -gt 0 ] || return 0
+	left=$(lab_signal_wait TERM 1 "$@") && return 0
+	# shellcheck disable=SC2086 # a list of pids
+	lab_terminate "$t" "$what" $left
 }
 
 # --- entering a node --------------------------------------------------------
@@ -399,4 +412,27 @@ lab_spawn_daemon() {
 		return 0
 	fi
 	lab_spawn "$n" "$d/log/blkspace/blkspaced.log" "$d/blkspaced.pid" "$lab_daemon_bin" -f
+}
+
+# --- shared log devices -------------------------------------------------------
+
+# The directory every node sees at the same path (LAB_DIR is not under a
+# path the nodes replace), for files that play shared block devices.
+lab_shared_dir() { echo "$LAB_DIR/shared"; }
+
+# Create (or zero again) the MiB-sized file NAME in the shared directory and
+# check from inside node 1 that it can be written and read with O_DIRECT, as
+# the daemons open mirror log devices. Prints its path.
+lab_make_disk() {
+	local name=$1 mib=$2 path
+	path="$(lab_shared_dir)/$name"
+	mkdir -p "$(lab_shared_dir)"
+	dd if=/dev/zero of="$path" bs=1M count="$mib" conv=fsync status=none ||
+		lab_die "cannot create $path"
+	if ! lab_nsenter 1 / dd if=/dev/zero of="$path" bs=4096 count=1 oflag=direct conv=notrunc \
+		status=none 2>/dev/null ||
+		! lab_nsenter 1 / dd if="$path" of=/dev/null bs=4096 count=1 iflag=direct status=none 2>/dev/null; then
+		lab_die "$path: no O_DIRECT on this file system ($(findmnt -n -o FSTYPE -T "$path")); set LAB_DIR to a directory on a disk file system"
+	fi
+	echo "$path"
 }

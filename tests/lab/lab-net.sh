@@ -84,7 +84,8 @@ lab_write_node_dirs() {
 			"$d"/log/{corosync,blkspace}
 		cp "$LAB_DIR/corosync.conf" "$d/etc-corosync/corosync.conf"
 		install -m 0400 "$LAB_DIR/authkey" "$d/etc-corosync/authkey"
-		printf 'transport = cpg\nlog_level = %s\n' "$LAB_LOG_LEVEL" >"$d/etc-blkspace/blkspaced.conf"
+		printf 'transport = cpg\nlog_level = %s\nkernel_link = %s\n' "$LAB_LOG_LEVEL" \
+			"$LAB_KERNEL_LINK" >"$d/etc-blkspace/blkspaced.conf"
 		chmod 0755 "$d/run"
 	done
 }
@@ -177,7 +178,7 @@ lab_teardown() {
 	done
 	# 1. blkspaced, so it can leave the cluster while corosync still runs
 	for i in $nodes; do p=$(lab_pid "$i" blkspaced) && stop+=("$p"); done
-	lab_terminate "$LAB_STOP_TIMEOUT" "blkspaced" "${stop[@]}"
+	lab_terminate_daemons "$LAB_STOP_TIMEOUT" "blkspaced" "${stop[@]}"
 	# 2. whatever tests started in the nodes, except corosync and the anchors
 	stop=()
 	for i in $nodes; do
