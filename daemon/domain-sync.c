@@ -209,8 +209,14 @@ static void sync_complete(struct domain *d)
 	make_plan(d, in);
 	if (!domain_is_quorate_config(d)) {
 		d->phase = DOMAIN_INQUORATE;
-		dlog(d, LOG_INFO, "%zu of %u nodes: not quorate, state frozen at (%llu, %llu)",
-		     d->n_members, size, (unsigned long long)d->epoch, (unsigned long long)d->applied);
+		if (d->quorum == DOMAIN_QUORUM_SERVICE)
+			dlog(d, LOG_WARNING, "%zu members do not satisfy the %s quorum rule: not "
+			     "quorate, state frozen at (%llu, %llu)", d->n_members, d->svc->name,
+			     (unsigned long long)d->epoch, (unsigned long long)d->applied);
+		else
+			dlog(d, LOG_INFO, "%zu of %u nodes: not quorate, state frozen at (%llu, %llu)",
+			     d->n_members, size, (unsigned long long)d->epoch,
+			     (unsigned long long)d->applied);
 		held_reject(d);
 		domain_changed(d);
 		return;

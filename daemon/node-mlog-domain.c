@@ -204,6 +204,10 @@ static int mlog_commit(struct node_domain *nd)
 	if (!is_writer(l)) {
 		free(l->written); /* whoever writes next starts from scratch */
 		l->written = NULL;
+		if (l->disk && domain_is_active(nd->domain)) {
+			l->node->p.disk->close(l->disk); /* another node writes it now */
+			l->disk = NULL;
+		}
 		return 0;
 	}
 	return writer_commit(l);
