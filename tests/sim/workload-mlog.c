@@ -85,7 +85,7 @@ static void send(struct mlog_wl *w, uint32_t node, uint32_t type, const void *da
 	k->busy = true;
 	k->seq = rq.seq;
 	k->type = type;
-	if (data != k->data && len <= sizeof(k->data))
+	if (len && data != k->data && len <= sizeof(k->data))
 		memcpy(k->data, data, len);
 	k->len = len;
 	/* the regions a mark or an integrated flush marks; nothing otherwise */
