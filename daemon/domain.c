@@ -255,32 +255,33 @@ void domain_on_disconnect(struct domain *d)
 	domain_changed(d);
 }
 
-static void on_request(struct domain *d, const struct wire_header *h, struct rbuf *r)
+static int on_request(struct domain *d, const struct wire_header *h, struct rbuf *r)
 {
 	struct wire_request rq;
-	if (wire_get_request(r, &rq) < 0 || h->request_id == 0) {
-		dlog(d, LOG_WARNING, "malformed REQUEST from node %u, ignoring", h->origin);
-		return;
-	}
+	if (wire_get_request(r, &rq) < 0 || h->request_id == 0)
+		return -EBADMSG;
 	if (d->phase == DOMAIN_INQUORATE) {
 		/* every member of this configuration refuses it alike */
 		if (h->origin == d->nodeid && h->incarnation == d->incarnation)
 			request_on_rejected(d, h->request_id);
-		return;
+		return 0;
 	}
 	held_add(d, h, &rq);
 	if (domain_is_active(d))
 		held_log(d);
+	return 0;
 }
 
-static void dispatch(struct domain *d, struct member *m, const struct wire_header *h,
+/* Acts on a message whose header decoded; false when its body is malformed
+ * (then nothing of it, not even the receipt in its header, is used). */
+static bool dispatch(struct domain *d, struct member *m, const struct wire_header *h,
                      struct rbuf *r)
 {
 	int rc = 0;
 	switch (h->type) {
 	case WIRE_REQUEST:
-		on_request(d, h, r);
-		return;
+		rc = on_request(d, h, r);
+		break;
 	case WIRE_STABLE:
 		rbuf_expect_end(r);
 		rc = rbuf_error(r);
@@ -307,6 +308,7 @@ static void dispatch(struct domain *d, struct member *m, const struct wire_heade
 	if (rc < 0)
 		dlog(d, LOG_WARNING, "malformed %s from node %u, ignoring", wire_type_name(h->type),
 		     h->origin);
+	return rc == 0;
 }
 
 void domain_on_deliver(struct domain *d, uint32_t nodeid, const void *msg, size_t len)
@@ -331,7 +333,8 @@ void domain_on_deliver(struct domain *d, uint32_t nodeid, const void *msg, size_
 		dlog(d, LOG_DEBUG, "%s from non-member node %u, ignoring", wire_type_name(h.type), nodeid);
 		return;
 	}
-	dispatch(d, m, &h, &r);
+	if (!dispatch(d, m, &h, &r))
+		return;
 	if (h.stable_epoch)
 		log_on_receipt(d, nodeid, h.stable_epoch, h.stable_seq, h.stable_hash);
 }

@@ -119,6 +119,19 @@ static int load_rest(struct mlog_state *s, struct rbuf *in)
 	return rbuf_error(in);
 }
 
+/* What the operations rely on beyond the encoding: every region named lies
+ * inside the log, and "all in sync" agrees with the bitmap. */
+static bool regions_consistent(const struct mlog_state *s)
+{
+	uint64_t n = s->region_count;
+	if ((s->recoverer && s->recovering >= n) || (s->search && s->search >= n))
+		return false;
+	for (size_t i = 0; i < s->n_priority; i++)
+		if (s->priority[i] >= n)
+			return false;
+	return !s->all_synced || s->sync_count == n;
+}
+
 void *mlog_load(struct rbuf *in)
 {
 	struct mlog_state *s = mlog_create();
@@ -138,6 +151,8 @@ void *mlog_load(struct rbuf *in)
 		rc = load_marks(s, in);
 	if (rc == 0)
 		rc = load_rest(s, in);
+	if (rc == 0 && !regions_consistent(s))
+		rc = -EBADMSG;
 	if (rc < 0) {
 		mlog_destroy(s);
 		return NULL;
