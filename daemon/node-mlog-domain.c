@@ -255,6 +255,31 @@ static bool geometry_matches(const struct mlog_local *l, const struct mlog_state
 	return s->region_count == l->ctr.region_count && s->region_size == l->ctr.region_size;
 }
 
+bool mlog_resync_needs_resume(const struct mlog_local *l)
+{
+	const struct mlog_state *s = mlog_replica(l);
+	return s && l->resumed && s->initialized && l->kernel_hint >= s->region_count &&
+	       s->sync_count < s->region_count;
+}
+
+/* One line when the resync of this node waits for a resume. */
+static void warn_resync_stalled(struct mlog_local *l)
+{
+	if (!mlog_resync_needs_resume(l)) {
+		l->resync_warned = false;
+		return;
+	}
+	if (l->resync_warned)
+		return;
+	l->resync_warned = true;
+	const struct mlog_state *s = mlog_replica(l);
+	qb_log(LOG_WARNING,
+	       "log %s: %llu regions out of sync (marked by a node that failed), but the kernel "
+	       "here resyncs only after its next resume: suspend and resume the mirror (dmsetup "
+	       "suspend, dmsetup resume)",
+	       l->uuid, (unsigned long long)(s->region_count - s->sync_count));
+}
+
 /* Progress of a resume: register, let the writer initialize, answer. */
 static void mlog_after_batch(struct node_domain *nd)
 {
@@ -275,6 +300,7 @@ static void mlog_after_batch(struct node_domain *nd)
 	if (!domain_is_active(nd->domain) || l->suspend_pending)
 		return;
 	resubmit_held(l);
+	warn_resync_stalled(l);
 	uint32_t me = l->node->nodeid;
 	bool registered = mlog_is_registered_as(s, me, l->instance);
 	if (!registered && !waiting_for(l, MLOG_OP_REGISTER))

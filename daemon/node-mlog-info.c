@@ -49,6 +49,7 @@ static void fill(const struct mlog_local *l, struct node_log_info *out)
 		return;
 	domain_get_status(l->nd.domain, &out->domain);
 	fill_replica(out, mlog_replica(l));
+	out->resync_needs_resume = mlog_resync_needs_resume(l);
 }
 
 size_t node_log_count(const struct node *n)

@@ -66,6 +66,7 @@ struct mlog_local {
 	/* the kernel's in-sync hint: it asks no remote-recovery question below
 	 * it and writes those regions as in sync (reset at resume) */
 	uint64_t kernel_hint;
+	bool resync_warned; /* logged that the resync waits for a resume */
 };
 
 int mlog_ctr_parse(const char *args, struct mlog_ctr *ctr);
@@ -78,6 +79,10 @@ int mlog_domain_open(struct mlog_local *l);
 int mlog_submit_registration(struct mlog_local *l, uint16_t op);
 void mlog_domain_close(struct mlog_local *l);
 const struct mlog_state *mlog_replica(const struct mlog_local *l);
+/* Regions are out of sync, but the kernel here was told the whole mirror is
+ * and asks for no resync work until its next resume (the regions a node
+ * had marked when it failed are such). */
+bool mlog_resync_needs_resume(const struct mlog_local *l);
 /* Submit an operation; the answer goes to from (NULL: the node's own). */
 int mlog_submit(struct mlog_local *l, uint16_t op, const void *body, size_t len,
                 const struct ulog_origin *from);

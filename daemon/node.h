@@ -99,6 +99,9 @@ struct node_log_info {
 	uint32_t recoverer; /* node resyncing recovering, 0 = none */
 	uint64_t recovering;
 	bool disk_failed;
+	/* regions are out of sync that this node's kernel takes for in sync (it
+	 * stopped asking for resync work): they resync at its next resume */
+	bool resync_needs_resume;
 	size_t n_registry; /* nodes that resumed the log */
 	uint32_t registry[DOMAIN_MAX_MEMBERS];
 	bool has_domain;

@@ -273,6 +273,7 @@ static struct json_object *log_object(struct jdoc *d, const struct node_log_info
 	put(d, o, "marked", new_u64(l->marked));
 	put_recovering(d, o, l);
 	put(d, o, "disk_failed", new_bool(l->disk_failed));
+	put(d, o, "resync_needs_resume", new_bool(l->resync_needs_resume));
 	put(d, o, "phase", json_object_new_string(l->has_domain ? domain_phase_name(ds->phase) : "none"));
 	put(d, o, "epoch", new_u64(l->has_domain ? ds->epoch : 0));
 	put(d, o, "seq", new_u64(l->has_domain ? ds->seq : 0));

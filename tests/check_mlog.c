@@ -186,6 +186,13 @@ static int disk_clean(uint64_t r)
 	return clean[r / 8] >> (r % 8) & 1;
 }
 
+static bool resync_needs_resume(uint32_t node)
+{
+	struct node_log_info info;
+	ck_assert_int_eq(node_log_find(sim.nodes[node].node, LOG_UUID, &info), 0);
+	return info.resync_needs_resume;
+}
+
 static void mark(uint32_t node, uint64_t region)
 {
 	ck_assert_int_eq(ask_error(node, DM_ULOG_MARK_REGION, &region, 8), 0);
@@ -547,12 +554,19 @@ START_TEST(test_mlog_in_sync_below_the_kernels_hint)
 	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
 	ck_assert_int_eq(ask_region(2, DM_ULOG_IN_SYNC, 12), 1); /* told all in sync */
 	ck_assert_int_eq(ask_region(1, DM_ULOG_IN_SYNC, 12), 0); /* never told */
+	/* node 2's kernel asks for resync work only after a resume: reported */
+	ck_assert(resync_needs_resume(2));
+	ck_assert(!resync_needs_resume(1));
 	ck_assert_int_eq(ask_word(1, DM_ULOG_GET_SYNC_COUNT, NULL, 0, 0), REGIONS - 1);
 	/* a resume resets the kernel's hint, and ours */
 	ck_assert_int_eq(ask_error(2, DM_ULOG_PRESUSPEND, NULL, 0), 0);
 	ck_assert_int_eq(ask_error(2, DM_ULOG_POSTSUSPEND, NULL, 0), 0);
 	ck_assert_int_eq(ask_error(2, DM_ULOG_RESUME, NULL, 0), 0);
 	ck_assert_int_eq(ask_region(2, DM_ULOG_IN_SYNC, 12), 0);
+	ck_assert(!resync_needs_resume(2));
+	ck_assert_uint_eq(resync_all(2), 1);
+	ck_assert_int_eq(ask_word(2, DM_ULOG_GET_SYNC_COUNT, NULL, 0, 0), REGIONS);
+	ck_assert(!resync_needs_resume(2));
 }
 END_TEST
 

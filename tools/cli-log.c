@@ -72,6 +72,8 @@ static void print_details(struct json_object *l)
 	printf("recovering:  %s\n", recovering);
 	printf("resumed:     %s\n", cli_json_bool(l, "resumed") ? "yes" : "no");
 	printf("disk failed: %s\n", cli_json_bool(l, "disk_failed") ? "yes" : "no");
+	if (cli_json_bool(l, "resync_needs_resume"))
+		printf("resync:      waits for the next resume of the mirror on this node\n");
 	printf("domain:      %s, epoch %" PRIu64 ", seq %" PRIu64 "\n", cli_json_str(l, "phase"),
 	       cli_json_u64(l, "epoch"), cli_json_u64(l, "seq"));
 	printf("writer:      %" PRIu64 "\n", cli_json_u64(l, "writer"));
