@@ -119,6 +119,17 @@ static int set_ulog_socket(struct blkspaced_config *c, const char *v, char *err,
 	return set_path(c->ulog_socket, sizeof(c->ulog_socket), v, err, errsz);
 }
 
+static int set_mirror_auto_resume(struct blkspaced_config *c, const char *v, char *err,
+                                  size_t errsz)
+{
+	if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0) {
+		snprintf(err, errsz, "mirror_auto_resume must be 'yes' or 'no', not '%s'", v);
+		return -EINVAL;
+	}
+	c->mirror_auto_resume = strcmp(v, "yes") == 0;
+	return 0;
+}
+
 static const struct {
 	const char *key;
 	config_setter set;
@@ -128,7 +139,7 @@ static const struct {
 	{ "ipc_service", set_ipc_service }, { "ipc_group", set_ipc_group },
 	{ "log_level", set_log_level },     { "node_name", set_node_name },
 	{ "cluster_size", set_cluster_size }, { "kernel_link", set_kernel_link },
-	{ "ulog_socket", set_ulog_socket },
+	{ "ulog_socket", set_ulog_socket }, { "mirror_auto_resume", set_mirror_auto_resume },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -154,6 +165,7 @@ void config_defaults(struct blkspaced_config *c)
 	strcpy(c->ipc_service, "blkspace");
 	strcpy(c->kernel_link, "netlink");
 	strcpy(c->ulog_socket, "/run/blkspace/ulog.sock");
+	c->mirror_auto_resume = true;
 	c->log_level = LOG_INFO;
 }
 

@@ -23,6 +23,7 @@ struct blkspaced_config {
 	unsigned cluster_size; /* 0: the corosync nodelist count */
 	char kernel_link[16];  /* netlink | sim */
 	char ulog_socket[108]; /* the sim kernel link's socket (sizeof sun_path) */
+	bool mirror_auto_resume; /* restart a stalled resync (netlink link only) */
 };
 
 void config_defaults(struct blkspaced_config *c);

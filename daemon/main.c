@@ -41,6 +41,7 @@
 #include "config-file.h"
 #include "ipc.h"
 #include "kernel-link.h"
+#include "mlog-auto-resume.h"
 #include "node.h"
 #include "quorum-corosync.h"
 #include "quorum-sim.h"
@@ -63,6 +64,7 @@ struct daemon {
 	struct ipc *ipc;
 	struct node *node;
 	struct kernel_link *link;
+	struct auto_resume *auto_resume; /* kernel_link = netlink, mirror_auto_resume */
 	time_t refused_at; /* when a stop was refused because mirrors were active */
 	struct cpg_backend *cpg;
 	struct corosync_quorum *cq;
@@ -273,6 +275,8 @@ static int32_t on_signal(int32_t sig, void *data)
 	/* from now on the kernel finds no listener and waits for our successor */
 	kernel_link_destroy(dm->link);
 	dm->link = NULL;
+	auto_resume_destroy(dm->auto_resume);
+	dm->auto_resume = NULL;
 	node_stop(dm->node);
 	on_stop_poll(dm);
 	return 0;
@@ -300,11 +304,17 @@ static void start_kernel_link(struct daemon *dm)
 	int rc = strcmp(dm->cfg.kernel_link, "sim") == 0
 	                 ? kernel_link_sim_create(dm->loop, dm->cfg.ulog_socket, &cb, dm, &dm->link)
 	                 : kernel_link_netlink_create(dm->loop, &cb, dm, &dm->link);
-	if (rc < 0)
+	if (rc < 0) {
 		qb_log(LOG_WARNING, "no %s kernel link (%s): mirror logs are not served here",
 		       dm->cfg.kernel_link, blkspace_strerror(rc));
-	else
-		qb_log(LOG_INFO, "serving mirror logs over the %s kernel link", dm->cfg.kernel_link);
+		return;
+	}
+	qb_log(LOG_INFO, "serving mirror logs over the %s kernel link", dm->cfg.kernel_link);
+	/* only the real kernel's mirrors can be suspended and resumed here */
+	if (strcmp(dm->cfg.kernel_link, "netlink") == 0 && dm->cfg.mirror_auto_resume &&
+	    (rc = auto_resume_create(dm->loop, dm->node, &dm->auto_resume)) < 0)
+		qb_log(LOG_WARNING, "stalled mirror resyncs are not restarted here: %s",
+		       blkspace_strerror(rc));
 }
 
 static int resolve_group(const char *name, gid_t *ret)
@@ -360,6 +370,7 @@ static int run(struct daemon *dm)
 
 static void teardown(struct daemon *dm)
 {
+	auto_resume_destroy(dm->auto_resume);
 	kernel_link_destroy(dm->link);
 	ipc_destroy(dm->ipc);
 	node_destroy(dm->node);

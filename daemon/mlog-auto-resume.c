@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* See mlog-auto-resume.h. */
+#include "config.h"
+
+#include "mlog-auto-resume.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <qb/qblog.h>
+
+#define POLL_NS (1000ULL * 1000 * 1000) /* 1 s */
+#define STALL_POLLS 10                  /* a stall this long (s) gets a resume */
+#define MAX_WATCHED 64
+#define HELPER "blkspace-mirror-resume"
+
+extern char **environ;
+
+struct watched {
+	char uuid[ULOG_UUID_LEN];
+	unsigned stalled_polls;
+	pid_t child; /* 0: none running */
+	bool seen;
+};
+
+struct auto_resume {
+	qb_loop_t *loop;
+	struct node *node;
+	qb_loop_timer_handle timer;
+	struct watched w[MAX_WATCHED];
+	size_t n;
+};
+
+static struct watched *watched_find(struct auto_resume *a, const char *uuid)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->w[i].uuid, uuid) == 0)
+			return &a->w[i];
+	if (a->n == MAX_WATCHED)
+		return NULL;
+	struct watched *w = &a->w[a->n++];
+	memset(w, 0, sizeof(*w));
+	snprintf(w->uuid, sizeof(w->uuid), "%s", uuid);
+	return w;
+}
+
+/* The helper next to our own executable, else by name on PATH. */
+static void helper_path(char *out, size_t outsz)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(out, outsz, "%s/%s", self, HELPER);
+			if (access(out, X_OK) == 0)
+				return;
+		}
+	}
+	snprintf(out, outsz, "%s", HELPER);
+}
+
+static void start_child(struct watched *w)
+{
+	char path[PATH_MAX + 32];
+	helper_path(path, sizeof(path));
+	char *argv[] = { path, w->uuid, NULL };
+	pid_t pid;
+	int rc = posix_spawnp(&pid, path, NULL, NULL, argv, environ);
+	if (rc != 0) {
+		qb_log(LOG_ERR, "log %s: cannot run %s to restart its resync: %s", w->uuid, path,
+		       strerror(rc));
+		return;
+	}
+	w->child = pid;
+	qb_log(LOG_NOTICE, "log %s: suspending and resuming the mirror here to restart its resync",
+	       w->uuid);
+}
+
+static void reap_child(struct watched *w)
+{
+	int status;
+	pid_t r = waitpid(w->child, &status, WNOHANG);
+	if (r == 0 || (r < 0 && errno == EINTR))
+		return;
+	w->child = 0;
+	w->stalled_polls = 0;
+	if (r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		qb_log(LOG_NOTICE, "log %s: the mirror was resumed, its resync goes on", w->uuid);
+	else
+		qb_log(LOG_ERR, "log %s: %s failed (status %d): suspend and resume the mirror by hand",
+		       w->uuid, HELPER, r > 0 ? status : -1);
+}
+
+/* One log: count how long it has been stalled while we are its writer. */
+static void watch_log(struct auto_resume *a, const struct node_log_info *info, uint32_t me)
+{
+	struct watched *w = watched_find(a, info->uuid);
+	if (!w)
+		return;
+	w->seen = true;
+	if (w->child) {
+		reap_child(w);
+		return;
+	}
+	bool stalled = info->resync_needs_resume && info->has_domain && info->domain.writer == me;
+	w->stalled_polls = stalled ? w->stalled_polls + 1 : 0;
+	if (w->stalled_polls >= STALL_POLLS)
+		start_child(w);
+}
+
+static void on_poll(void *data)
+{
+	struct auto_resume *a = data;
+	struct node_status st;
+	node_get_status(a->node, &st);
+	for (size_t i = 0; i < a->n; i++)
+		a->w[i].seen = false;
+	struct node_log_info info;
+	for (size_t i = 0; node_log_info(a->node, i, &info) == 0; i++)
+		watch_log(a, &info, st.nodeid);
+	/* forget logs that are gone, once their child is reaped */
+	for (size_t i = 0; i < a->n;) {
+		if (!a->w[i].seen && a->w[i].child)
+			reap_child(&a->w[i]);
+		if (!a->w[i].seen && !a->w[i].child)
+			a->w[i] = a->w[--a->n];
+		else
+			i++;
+	}
+	qb_loop_timer_add(a->loop, QB_LOOP_LOW, POLL_NS, a, on_poll, &a->timer);
+}
+
+int auto_resume_create(qb_loop_t *loop, struct node *node, struct auto_resume **ret)
+{
+	struct auto_resume *a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->loop = loop;
+	a->node = node;
+	if (qb_loop_timer_add(loop, QB_LOOP_LOW, POLL_NS, a, on_poll, &a->timer) != 0) {
+		free(a);
+		return -ENOMEM;
+	}
+	*ret = a;
+	return 0;
+}
+
+void auto_resume_destroy(struct auto_resume *a)
+{
+	if (!a)
+		return;
+	qb_loop_timer_del(a->loop, a->timer);
+	free(a);
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* blkspaced.conf: bad files first (each refused with the file, line and
+ * reason), then the defaults and every key taking effect. */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config-file.h"
+
+static char path[64];
+static struct blkspaced_config cfg;
+static char err[512];
+
+static void setup(void)
+{
+	strcpy(path, "/tmp/check_config.XXXXXX");
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+}
+
+static void teardown(void) { unlink(path); }
+
+/* Load a file with this text: config_load's result, err filled in. */
+static int load(const char *text)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	err[0] = '\0';
+	return config_load(path, false, &cfg, err, sizeof(err));
+}
+
+/* The load fails and err names the line and contains what. */
+static void refused(const char *text, unsigned line, const char *what)
+{
+	ck_assert_int_lt(load(text), 0);
+	char where[96];
+	snprintf(where, sizeof(where), "%s:%u:", path, line);
+	ck_assert_msg(strstr(err, where) && strstr(err, what), "for %s: '%s'", text, err);
+}
+
+START_TEST(test_config_refuses_bad_files)
+{
+	refused("frobnicate = 1\n", 1, "unknown key 'frobnicate'");
+	refused("# a comment\ntransport cpg\n", 2, "expected 'key = value'");
+	refused("transport = cpg\ntransport = sim\n", 2, "set twice");
+	refused("transport = udp\n", 1, "transport");
+	refused("cluster_size = 65\n", 1, "cluster_size");
+	refused("cluster_size = -1\n", 1, "cluster_size");
+	refused("kernel_link = ioctl\n", 1, "kernel_link must be 'netlink' or 'sim'");
+	refused("mirror_auto_resume = maybe\n", 1, "mirror_auto_resume must be 'yes' or 'no'");
+	refused("mirror_auto_resume =\n", 1, "mirror_auto_resume");
+	refused("log_level = loud\n", 1, "log_level");
+	refused("state_dir = relative/path\n", 1, "not an absolute path");
+	ck_assert_int_lt(config_load("/nonexistent/blkspaced.conf", false, &cfg, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/blkspaced.conf"));
+}
+END_TEST
+
+START_TEST(test_config_defaults_and_keys)
+{
+	ck_assert_int_eq(config_load("/nonexistent/blkspaced.conf", true, &cfg, err, sizeof(err)), 0);
+	ck_assert_str_eq(cfg.transport, "cpg");
+	ck_assert_str_eq(cfg.kernel_link, "netlink");
+	ck_assert(cfg.mirror_auto_resume);
+	ck_assert_int_eq(cfg.log_level, LOG_INFO);
+	ck_assert_str_eq(cfg.pidfile, "/run/blkspace/blkspaced.pid");
+	ck_assert_int_eq(load("  # settings\n\ntransport = sim\nkernel_link = sim\n"
+	                      "mirror_auto_resume = no\ncluster_size = 5\nlog_level = debug\n"
+	                      "run_dir = /tmp/bks\n"),
+	                 0);
+	ck_assert_str_eq(cfg.transport, "sim");
+	ck_assert_str_eq(cfg.kernel_link, "sim");
+	ck_assert(!cfg.mirror_auto_resume);
+	ck_assert_uint_eq(cfg.cluster_size, 5);
+	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
+	ck_assert_str_eq(cfg.pidfile, "/tmp/bks/blkspaced.pid");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("config");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_config_refuses_bad_files);
+	tcase_add_test(tc, test_config_defaults_and_keys);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
