@@ -52,8 +52,29 @@ static bool run_on(int op, const char *name)
 	return ok;
 }
 
+/* 1 suspended, 0 not, -1 unknown. */
+static int is_suspended(const char *name)
+{
+	struct dm_task *t = dm_task_create(DM_DEVICE_INFO);
+	struct dm_info info;
+	int rc = -1;
+	if (t && dm_task_set_name(t, name) && dm_task_run(t) && dm_task_get_info(t, &info) &&
+	    info.exists)
+		rc = info.suspended ? 1 : 0;
+	if (t)
+		dm_task_destroy(t);
+	return rc;
+}
+
 static int resume_device(const char *name)
 {
+	int suspended = is_suspended(name);
+	if (suspended != 0) {
+		/* someone else suspended it (and resumes it, which restarts the resync) */
+		fprintf(stderr, "blkspace-mirror-resume: %s is %s: left alone\n", name,
+		        suspended > 0 ? "suspended already" : "gone");
+		return suspended > 0 ? 0 : 1;
+	}
 	if (!run_on(DM_DEVICE_SUSPEND, name)) {
 		fprintf(stderr, "blkspace-mirror-resume: cannot suspend %s\n", name);
 		return 1;
