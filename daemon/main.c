@@ -311,8 +311,9 @@ static void start_kernel_link(struct daemon *dm)
 	}
 	qb_log(LOG_INFO, "serving mirror logs over the %s kernel link", dm->cfg.kernel_link);
 	/* only the real kernel's mirrors can be suspended and resumed here */
+	struct auto_resume_params ap = { .loop = dm->loop, .node = dm->node };
 	if (strcmp(dm->cfg.kernel_link, "netlink") == 0 && dm->cfg.mirror_auto_resume &&
-	    (rc = auto_resume_create(dm->loop, dm->node, &dm->auto_resume)) < 0)
+	    (rc = auto_resume_create(&ap, &dm->auto_resume)) < 0)
 		qb_log(LOG_WARNING, "stalled mirror resyncs are not restarted here: %s",
 		       blkspace_strerror(rc));
 }

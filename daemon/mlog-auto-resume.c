@@ -17,9 +17,7 @@
 #include <qb/qblog.h>
 
 #define POLL_NS (1000ULL * 1000 * 1000) /* 1 s */
-#define STALL_POLLS 10                  /* a stall this long (s) gets a resume */
 #define MAX_WATCHED 64
-#define HELPER "blkspace-mirror-resume"
 
 extern char **environ;
 
@@ -27,15 +25,17 @@ struct watched {
 	char uuid[ULOG_UUID_LEN];
 	unsigned stalled_polls;
 	pid_t child; /* 0: none running */
+	bool tried; /* no new try until this stall is over */
 	bool seen;
 };
 
 struct auto_resume {
-	qb_loop_t *loop;
-	struct node *node;
+	struct auto_resume_params p;
 	qb_loop_timer_handle timer;
 	struct watched w[MAX_WATCHED];
 	size_t n;
+	unsigned started;
+	int last_status;
 };
 
 static struct watched *watched_find(struct auto_resume *a, const char *uuid)
@@ -52,8 +52,12 @@ static struct watched *watched_find(struct auto_resume *a, const char *uuid)
 }
 
 /* The helper next to our own executable, else by name on PATH. */
-static void helper_path(char *out, size_t outsz)
+static void helper_path(const struct auto_resume *a, char *out, size_t outsz)
 {
+	if (a->p.helper) {
+		snprintf(out, outsz, "%s", a->p.helper);
+		return;
+	}
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
@@ -61,32 +65,35 @@ static void helper_path(char *out, size_t outsz)
 		char *slash = strrchr(self, '/');
 		if (slash) {
 			*slash = '\0';
-			snprintf(out, outsz, "%s/%s", self, HELPER);
+			snprintf(out, outsz, "%s/%s", self, AUTO_RESUME_HELPER);
 			if (access(out, X_OK) == 0)
 				return;
 		}
 	}
-	snprintf(out, outsz, "%s", HELPER);
+	snprintf(out, outsz, "%s", AUTO_RESUME_HELPER);
 }
 
-static void start_child(struct watched *w)
+static void start_child(struct auto_resume *a, struct watched *w)
 {
 	char path[PATH_MAX + 32];
-	helper_path(path, sizeof(path));
+	helper_path(a, path, sizeof(path));
 	char *argv[] = { path, w->uuid, NULL };
 	pid_t pid;
 	int rc = posix_spawnp(&pid, path, NULL, NULL, argv, environ);
 	if (rc != 0) {
 		qb_log(LOG_ERR, "log %s: cannot run %s to restart its resync: %s", w->uuid, path,
 		       strerror(rc));
+		w->tried = true;
 		return;
 	}
 	w->child = pid;
+	w->tried = true;
+	a->started++;
 	qb_log(LOG_NOTICE, "log %s: suspending and resuming the mirror here to restart its resync",
 	       w->uuid);
 }
 
-static void reap_child(struct watched *w)
+static void reap_child(struct auto_resume *a, struct watched *w)
 {
 	int status;
 	pid_t r = waitpid(w->child, &status, WNOHANG);
@@ -94,11 +101,13 @@ static void reap_child(struct watched *w)
 		return;
 	w->child = 0;
 	w->stalled_polls = 0;
-	if (r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	a->last_status = r > 0 ? status : -1;
+	if (r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		qb_log(LOG_NOTICE, "log %s: the mirror was resumed, its resync goes on", w->uuid);
-	else
-		qb_log(LOG_ERR, "log %s: %s failed (status %d): suspend and resume the mirror by hand",
-		       w->uuid, HELPER, r > 0 ? status : -1);
+		return;
+	}
+	qb_log(LOG_ERR, "log %s: %s failed (status %d): suspend and resume the mirror by hand",
+	       w->uuid, AUTO_RESUME_HELPER, r > 0 ? status : -1);
 }
 
 /* One log: count how long it has been stalled while we are its writer. */
@@ -109,45 +118,52 @@ static void watch_log(struct auto_resume *a, const struct node_log_info *info, u
 		return;
 	w->seen = true;
 	if (w->child) {
-		reap_child(w);
+		reap_child(a, w);
 		return;
 	}
 	bool stalled = info->resync_needs_resume && info->has_domain && info->domain.writer == me;
 	w->stalled_polls = stalled ? w->stalled_polls + 1 : 0;
-	if (w->stalled_polls >= STALL_POLLS)
-		start_child(w);
+	w->tried &= stalled;
+	if (w->stalled_polls >= AUTO_RESUME_STALL_POLLS && !w->tried)
+		start_child(a, w);
 }
 
-static void on_poll(void *data)
+void auto_resume_poll(struct auto_resume *a)
 {
-	struct auto_resume *a = data;
 	struct node_status st;
-	node_get_status(a->node, &st);
+	node_get_status(a->p.node, &st);
 	for (size_t i = 0; i < a->n; i++)
 		a->w[i].seen = false;
 	struct node_log_info info;
-	for (size_t i = 0; node_log_info(a->node, i, &info) == 0; i++)
+	for (size_t i = 0; node_log_info(a->p.node, i, &info) == 0; i++)
 		watch_log(a, &info, st.nodeid);
 	/* forget logs that are gone, once their child is reaped */
 	for (size_t i = 0; i < a->n;) {
 		if (!a->w[i].seen && a->w[i].child)
-			reap_child(&a->w[i]);
+			reap_child(a, &a->w[i]);
 		if (!a->w[i].seen && !a->w[i].child)
 			a->w[i] = a->w[--a->n];
 		else
 			i++;
 	}
-	qb_loop_timer_add(a->loop, QB_LOOP_LOW, POLL_NS, a, on_poll, &a->timer);
 }
 
-int auto_resume_create(qb_loop_t *loop, struct node *node, struct auto_resume **ret)
+static void on_poll(void *data)
+{
+	struct auto_resume *a = data;
+	auto_resume_poll(a);
+	qb_loop_timer_add(a->p.loop, QB_LOOP_LOW, POLL_NS, a, on_poll, &a->timer);
+}
+
+int auto_resume_create(const struct auto_resume_params *p, struct auto_resume **ret)
 {
 	struct auto_resume *a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
-	a->loop = loop;
-	a->node = node;
-	if (qb_loop_timer_add(loop, QB_LOOP_LOW, POLL_NS, a, on_poll, &a->timer) != 0) {
+	a->p = *p;
+	a->last_status = -1;
+	if (p->loop &&
+	    qb_loop_timer_add(p->loop, QB_LOOP_LOW, POLL_NS, a, on_poll, &a->timer) != 0) {
 		free(a);
 		return -ENOMEM;
 	}
@@ -159,6 +175,11 @@ void auto_resume_destroy(struct auto_resume *a)
 {
 	if (!a)
 		return;
-	qb_loop_timer_del(a->loop, a->timer);
+	if (a->p.loop)
+		qb_loop_timer_del(a->p.loop, a->timer);
 	free(a);
 }
+
+unsigned auto_resume_started(const struct auto_resume *a) { return a->started; }
+
+int auto_resume_last_status(const struct auto_resume *a) { return a->last_status; }

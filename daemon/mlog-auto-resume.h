@@ -14,10 +14,24 @@
 
 #include "node.h"
 
+#define AUTO_RESUME_HELPER "blkspace-mirror-resume"
+#define AUTO_RESUME_STALL_POLLS 10 /* polls, a second apart, before a resume */
+
 struct auto_resume;
 
-int auto_resume_create(qb_loop_t *loop, struct node *node, struct auto_resume **ret);
+struct auto_resume_params {
+	qb_loop_t *loop; /* NULL: no timer, the caller polls (tests) */
+	struct node *node;
+	const char *helper; /* NULL: AUTO_RESUME_HELPER next to blkspaced, else on PATH */
+};
+
+int auto_resume_create(const struct auto_resume_params *p, struct auto_resume **ret);
 /* Accepts NULL; a child still running is left to finish on its own. */
 void auto_resume_destroy(struct auto_resume *a);
+/* One look at the node's logs: count stalls, start and reap helpers. */
+void auto_resume_poll(struct auto_resume *a);
+/* Helpers started so far, and the last one's exit status (-1: none ended). */
+unsigned auto_resume_started(const struct auto_resume *a);
+int auto_resume_last_status(const struct auto_resume *a);
 
 #endif

@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Tests of the mirror log service through the node's kernel entry point
  * (node_kernel_request): every dm-log-userspace request type with both log
- * types, bad payloads first, the two-writers case, a dead node's marks and
- * re-sent requests. The nodes run over the simulator's backends
- * (tests/sim/sim.c); each request is delivered until the cluster is quiet
- * and its answer checked. */
+ * types, bad payloads first, the two-writers case, a dead node's marks,
+ * re-sent requests, and the restart of a stalled resync (mlog-auto-resume.c).
+ * The nodes run over the simulator's backends (tests/sim/sim.c); each
+ * request is delivered until the cluster is quiet and its answer checked. */
 #include "config.h"
 
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "mlog-auto-resume.h"
 #include "mlog-disk.h"
 #include "node.h"
 #include "sim/sim.h"
@@ -611,6 +615,118 @@ START_TEST(test_mlog_sixteen_million_regions)
 }
 END_TEST
 
+/* A helper that records the uuid it was given (in out) and exits with rc. */
+static void write_helper(const char *path, const char *out, int rc)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\necho \"$1\" >> %s\nexit %d\n", out, rc);
+	fclose(f);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+}
+
+/* Poll until the running helper has been reaped (at most ~10 s). */
+static void poll_until_reaped(struct auto_resume *a)
+{
+	for (int i = 0; i < 1000 && auto_resume_last_status(a) == -1; i++) {
+		usleep(10000);
+		auto_resume_poll(a);
+	}
+}
+
+/* The writer, and only it, runs the helper once a stall has lasted
+ * AUTO_RESUME_STALL_POLLS polls; one try per stall; none once resumed. */
+START_TEST(test_mlog_writer_resumes_a_stalled_mirror)
+{
+	char dir[] = "/tmp/check_mlog_resume.XXXXXX", helper[64], out[64];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(helper, sizeof(helper), "%s/helper", dir);
+	snprintf(out, sizeof(out), "%s/out", dir);
+	write_helper(helper, out, 0);
+	activate(3, "65536 clustered-disk " LOG_DEV " 1024 nosync");
+	struct auto_resume *a[3];
+	for (uint32_t i = 1; i <= 2; i++) {
+		struct auto_resume_params p = { .node = sim.nodes[i].node, .helper = helper };
+		ck_assert_int_eq(auto_resume_create(&p, &a[i]), 0);
+		ck_assert_int_eq(ask_word(i, DM_ULOG_GET_SYNC_COUNT, NULL, 0, 0), REGIONS);
+	}
+	for (int k = 0; k < 2 * AUTO_RESUME_STALL_POLLS; k++)
+		auto_resume_poll(a[1]); /* in sync: nothing to do */
+	ck_assert_uint_eq(auto_resume_started(a[1]), 0);
+	mark(3, 12);
+	sim_kill_node(&sim, 3);
+	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+	ck_assert(resync_needs_resume(1) && resync_needs_resume(2));
+	for (int k = 0; k < AUTO_RESUME_STALL_POLLS - 1; k++) {
+		auto_resume_poll(a[1]);
+		auto_resume_poll(a[2]);
+	}
+	ck_assert_uint_eq(auto_resume_started(a[1]), 0); /* not long enough yet */
+	auto_resume_poll(a[1]);
+	auto_resume_poll(a[2]);
+	ck_assert_uint_eq(auto_resume_started(a[1]), 1);
+	ck_assert_uint_eq(auto_resume_started(a[2]), 0); /* not the writer */
+	poll_until_reaped(a[1]);
+	ck_assert_int_eq(auto_resume_last_status(a[1]), 0);
+	char got[128] = "";
+	FILE *f = fopen(out, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(got, sizeof(got), f));
+	fclose(f);
+	ck_assert_str_eq(got, LOG_UUID "\n");
+	/* the sim kernel did not resume: the stall goes on, no second try */
+	for (int k = 0; k < 3 * AUTO_RESUME_STALL_POLLS; k++)
+		auto_resume_poll(a[1]);
+	ck_assert_uint_eq(auto_resume_started(a[1]), 1);
+	/* a resume ends the stall */
+	ck_assert_int_eq(ask_error(1, DM_ULOG_PRESUSPEND, NULL, 0), 0);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_POSTSUSPEND, NULL, 0), 0);
+	ck_assert_int_eq(ask_error(1, DM_ULOG_RESUME, NULL, 0), 0);
+	ck_assert(!resync_needs_resume(1));
+	for (int k = 0; k < 2 * AUTO_RESUME_STALL_POLLS; k++)
+		auto_resume_poll(a[1]);
+	ck_assert_uint_eq(auto_resume_started(a[1]), 1);
+	auto_resume_destroy(a[1]);
+	auto_resume_destroy(a[2]);
+	unlink(out);
+	unlink(helper);
+	rmdir(dir);
+}
+END_TEST
+
+/* A helper that fails is logged and not run again during the same stall. */
+START_TEST(test_mlog_failed_resume_is_not_repeated)
+{
+	char dir[] = "/tmp/check_mlog_resume.XXXXXX", helper[64], out[64];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(helper, sizeof(helper), "%s/helper", dir);
+	snprintf(out, sizeof(out), "%s/out", dir);
+	write_helper(helper, out, 2);
+	activate(2, "65536 clustered-disk " LOG_DEV " 1024 nosync");
+	struct auto_resume *a;
+	struct auto_resume_params p = { .node = sim.nodes[1].node, .helper = helper };
+	ck_assert_int_eq(auto_resume_create(&p, &a), 0);
+	ck_assert_int_eq(ask_word(1, DM_ULOG_GET_SYNC_COUNT, NULL, 0, 0), REGIONS);
+	mark(2, 7);
+	sim_kill_node(&sim, 2); /* node 1 alone: the lower of two, so it goes on */
+	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+	ck_assert(resync_needs_resume(1));
+	for (int k = 0; k < AUTO_RESUME_STALL_POLLS; k++)
+		auto_resume_poll(a);
+	ck_assert_uint_eq(auto_resume_started(a), 1);
+	poll_until_reaped(a);
+	ck_assert(WIFEXITED(auto_resume_last_status(a)));
+	ck_assert_int_eq(WEXITSTATUS(auto_resume_last_status(a)), 2);
+	for (int k = 0; k < 3 * AUTO_RESUME_STALL_POLLS; k++)
+		auto_resume_poll(a);
+	ck_assert_uint_eq(auto_resume_started(a), 1);
+	auto_resume_destroy(a);
+	unlink(out);
+	unlink(helper);
+	rmdir(dir);
+}
+END_TEST
+
 static void add_case(Suite *s, const char *name, const TTest *test)
 {
 	TCase *tc = tcase_create(name);
@@ -640,6 +756,9 @@ int main(void)
 	         test_mlog_mark_waits_for_resync_elsewhere);
 	add_case(s, "test_mlog_in_sync_below_the_kernels_hint", test_mlog_in_sync_below_the_kernels_hint);
 	add_case(s, "test_mlog_sixteen_million_regions", test_mlog_sixteen_million_regions);
+	add_case(s, "test_mlog_writer_resumes_a_stalled_mirror",
+	         test_mlog_writer_resumes_a_stalled_mirror);
+	add_case(s, "test_mlog_failed_resume_is_not_repeated", test_mlog_failed_resume_is_not_repeated);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
