@@ -275,8 +275,8 @@ static void warn_resync_stalled(struct mlog_local *l)
 	const struct mlog_state *s = mlog_replica(l);
 	qb_log(LOG_WARNING,
 	       "log %s: %llu regions out of sync (marked by a node that failed), but the kernel "
-	       "here resyncs only after its next resume: suspend and resume the mirror (dmsetup "
-	       "suspend, dmsetup resume)",
+	       "here resyncs only after its next resume (the log's writer makes one after 10 s "
+	       "with mirror_auto_resume = yes; else dmsetup suspend and resume the mirror)",
 	       l->uuid, (unsigned long long)(s->region_count - s->sync_count));
 }
 
