@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check-util.h"
 #include "cli.h"
 
 #define MAX_WORDS 80
@@ -253,11 +254,7 @@ END_TEST
 
 static void add_case(Suite *s, const char *name, const TTest *test)
 {
-	TCase *tc = tcase_create(name);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 10);
-	tcase_add_test(tc, test);
-	suite_add_tcase(s, tc);
+	check_add_case(s, name, test, setup, teardown, 10);
 }
 
 int main(void)
@@ -274,9 +271,5 @@ int main(void)
 	add_case(s, "test_cli_parses_double_dash", test_cli_parses_double_dash);
 	add_case(s, "test_cli_parses_help_and_version", test_cli_parses_help_and_version);
 	add_case(s, "test_cli_exit_codes", test_cli_exit_codes);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check-util.h"
 #include "codec.h"
 
 static struct wbuf w;
@@ -323,11 +324,7 @@ END_TEST
 
 static void add_case(Suite *s, const char *name, const TTest *test)
 {
-	TCase *tc = tcase_create(name);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 10);
-	tcase_add_test(tc, test);
-	suite_add_tcase(s, tc);
+	check_add_case(s, name, test, setup, teardown, 10);
 }
 
 int main(void)
@@ -351,9 +348,5 @@ int main(void)
 	add_case(s, "test_codec_grows_past_initial_capacity", test_codec_grows_past_initial_capacity);
 	add_case(s, "test_codec_crc32c_known_values", test_codec_crc32c_known_values);
 	add_case(s, "test_codec_fnv64_known_values", test_codec_fnv64_known_values);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

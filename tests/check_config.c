@@ -10,6 +10,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "check-util.h"
 #include "config-file.h"
 
 static char path[64];
@@ -93,9 +94,5 @@ int main(void)
 	tcase_add_test(tc, test_config_refuses_bad_files);
 	tcase_add_test(tc, test_config_defaults_and_keys);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check-util.h"
 #include "dedup.h"
 
 static struct dedup t, dst;
@@ -310,11 +311,7 @@ END_TEST
 
 static void add_case(Suite *s, const char *name, const TTest *test)
 {
-	TCase *tc = tcase_create(name);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 10);
-	tcase_add_test(tc, test);
-	suite_add_tcase(s, tc);
+	check_add_case(s, name, test, setup, teardown, 10);
 }
 
 int main(void)
@@ -335,9 +332,5 @@ int main(void)
 	add_case(s, "test_dedup_entries_sorted", test_dedup_entries_sorted);
 	add_case(s, "test_dedup_round_trip", test_dedup_round_trip);
 	add_case(s, "test_dedup_round_trip_empty", test_dedup_round_trip_empty);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

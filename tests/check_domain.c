@@ -13,6 +13,7 @@
 
 #include <blkspace/errors.h>
 
+#include "check-util.h"
 #include "control.h"
 #include "domain.h"
 #include "node.h"
@@ -517,9 +518,5 @@ static Suite *domain_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(domain_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(domain_suite());
 }

@@ -19,6 +19,7 @@
 #include <blkspace/blkspace.h>
 #include <blkspace/errors.h>
 
+#include "check-util.h"
 #include "codec.h"
 #include "fuzz-engine.h"
 #include "fuzz-group.h"
@@ -616,9 +617,5 @@ static Suite *fuzz_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(fuzz_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(fuzz_suite());
 }

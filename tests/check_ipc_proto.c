@@ -12,6 +12,7 @@
 
 #include <blkspace/blkspace.h>
 
+#include "check-util.h"
 #include "codec.h"
 #include "ipc-proto.h"
 
@@ -190,11 +191,7 @@ END_TEST
 
 static void add_case(Suite *s, const char *name, const TTest *test)
 {
-	TCase *tc = tcase_create(name);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 10);
-	tcase_add_test(tc, test);
-	suite_add_tcase(s, tc);
+	check_add_case(s, name, test, setup, teardown, 10);
 }
 
 int main(void)
@@ -208,9 +205,5 @@ int main(void)
 	add_case(s, "test_ipc_proto_round_trips_set", test_ipc_proto_round_trips_set);
 	add_case(s, "test_ipc_proto_round_trips_unset", test_ipc_proto_round_trips_unset);
 	add_case(s, "test_ipc_proto_round_trips_longest_key", test_ipc_proto_round_trips_longest_key);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check-util.h"
 #include "mlog-auto-resume.h"
 #include "mlog-disk.h"
 #include "node.h"
@@ -615,38 +616,52 @@ START_TEST(test_mlog_sixteen_million_regions)
 }
 END_TEST
 
-/* A helper that records the uuid it was given (in out) and exits with rc. */
-static void write_helper(const char *path, const char *out, int rc)
+/* A stand-in for blkspace-mirror-resume in a directory of its own: it
+ * appends the uuid it was given to out and exits with rc. */
+struct fake_helper {
+	char dir[32], path[64], out[64];
+};
+
+static void fake_helper_create(struct fake_helper *h, int rc)
 {
-	FILE *f = fopen(path, "w");
+	strcpy(h->dir, "/tmp/check_mlog_resume.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(h->dir));
+	snprintf(h->path, sizeof(h->path), "%s/helper", h->dir);
+	snprintf(h->out, sizeof(h->out), "%s/out", h->dir);
+	FILE *f = fopen(h->path, "w");
 	ck_assert_ptr_nonnull(f);
-	fprintf(f, "#!/bin/sh\necho \"$1\" >> %s\nexit %d\n", out, rc);
+	fprintf(f, "#!/bin/sh\necho \"$1\" >> %s\nexit %d\n", h->out, rc);
 	fclose(f);
-	ck_assert_int_eq(chmod(path, 0755), 0);
+	ck_assert_int_eq(chmod(h->path, 0755), 0);
 }
 
-/* Poll until the running helper has been reaped (at most ~10 s). */
+static void fake_helper_remove(const struct fake_helper *h)
+{
+	unlink(h->out);
+	unlink(h->path);
+	rmdir(h->dir);
+}
+
+/* Wait for the running helper to exit (leaving it to be reaped), then poll:
+ * the poll reaps it. */
 static void poll_until_reaped(struct auto_resume *a)
 {
-	for (int i = 0; i < 1000 && auto_resume_last_status(a) == -1; i++) {
-		usleep(10000);
-		auto_resume_poll(a);
-	}
+	siginfo_t info;
+	ck_assert_int_eq(waitid(P_ALL, 0, &info, WEXITED | WNOWAIT), 0);
+	auto_resume_poll(a);
+	ck_assert_int_ne(auto_resume_last_status(a), -1);
 }
 
 /* The writer, and only it, runs the helper once a stall has lasted
  * AUTO_RESUME_STALL_POLLS polls; one try per stall; none once resumed. */
 START_TEST(test_mlog_writer_resumes_a_stalled_mirror)
 {
-	char dir[] = "/tmp/check_mlog_resume.XXXXXX", helper[64], out[64];
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(helper, sizeof(helper), "%s/helper", dir);
-	snprintf(out, sizeof(out), "%s/out", dir);
-	write_helper(helper, out, 0);
+	struct fake_helper helper;
+	fake_helper_create(&helper, 0);
 	activate(3, "65536 clustered-disk " LOG_DEV " 1024 nosync");
 	struct auto_resume *a[3];
 	for (uint32_t i = 1; i <= 2; i++) {
-		struct auto_resume_params p = { .node = sim.nodes[i].node, .helper = helper };
+		struct auto_resume_params p = { .node = sim.nodes[i].node, .helper = helper.path };
 		ck_assert_int_eq(auto_resume_create(&p, &a[i]), 0);
 		ck_assert_int_eq(ask_word(i, DM_ULOG_GET_SYNC_COUNT, NULL, 0, 0), REGIONS);
 	}
@@ -669,7 +684,7 @@ START_TEST(test_mlog_writer_resumes_a_stalled_mirror)
 	poll_until_reaped(a[1]);
 	ck_assert_int_eq(auto_resume_last_status(a[1]), 0);
 	char got[128] = "";
-	FILE *f = fopen(out, "r");
+	FILE *f = fopen(helper.out, "r");
 	ck_assert_ptr_nonnull(f);
 	ck_assert_ptr_nonnull(fgets(got, sizeof(got), f));
 	fclose(f);
@@ -688,23 +703,18 @@ START_TEST(test_mlog_writer_resumes_a_stalled_mirror)
 	ck_assert_uint_eq(auto_resume_started(a[1]), 1);
 	auto_resume_destroy(a[1]);
 	auto_resume_destroy(a[2]);
-	unlink(out);
-	unlink(helper);
-	rmdir(dir);
+	fake_helper_remove(&helper);
 }
 END_TEST
 
 /* A helper that fails is logged and not run again during the same stall. */
 START_TEST(test_mlog_failed_resume_is_not_repeated)
 {
-	char dir[] = "/tmp/check_mlog_resume.XXXXXX", helper[64], out[64];
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(helper, sizeof(helper), "%s/helper", dir);
-	snprintf(out, sizeof(out), "%s/out", dir);
-	write_helper(helper, out, 2);
+	struct fake_helper helper;
+	fake_helper_create(&helper, 2);
 	activate(2, "65536 clustered-disk " LOG_DEV " 1024 nosync");
 	struct auto_resume *a;
-	struct auto_resume_params p = { .node = sim.nodes[1].node, .helper = helper };
+	struct auto_resume_params p = { .node = sim.nodes[1].node, .helper = helper.path };
 	ck_assert_int_eq(auto_resume_create(&p, &a), 0);
 	ck_assert_int_eq(ask_word(1, DM_ULOG_GET_SYNC_COUNT, NULL, 0, 0), REGIONS);
 	mark(2, 7);
@@ -721,19 +731,13 @@ START_TEST(test_mlog_failed_resume_is_not_repeated)
 		auto_resume_poll(a);
 	ck_assert_uint_eq(auto_resume_started(a), 1);
 	auto_resume_destroy(a);
-	unlink(out);
-	unlink(helper);
-	rmdir(dir);
+	fake_helper_remove(&helper);
 }
 END_TEST
 
 static void add_case(Suite *s, const char *name, const TTest *test)
 {
-	TCase *tc = tcase_create(name);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test);
-	suite_add_tcase(s, tc);
+	check_add_case(s, name, test, setup, teardown, 60);
 }
 
 int main(void)
@@ -759,9 +763,5 @@ int main(void)
 	add_case(s, "test_mlog_writer_resumes_a_stalled_mirror",
 	         test_mlog_writer_resumes_a_stalled_mirror);
 	add_case(s, "test_mlog_failed_resume_is_not_repeated", test_mlog_failed_resume_is_not_repeated);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -26,6 +26,7 @@
 
 #include <blkspace/errors.h>
 
+#include "check-util.h"
 #include "mlog-disk.h"
 
 #define BIG_NR (16u * 1024 * 1024)
@@ -742,9 +743,5 @@ int main(void)
 	ADD(s, test_mlog_disk_mem_shared);
 	ADD(s, test_mlog_disk_mem_fail_writes);
 	ADD(s, test_mlog_disk_mem_bytes_last_write);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -13,6 +13,7 @@
 
 #include <blkspace/blkspace.h>
 
+#include "check-util.h"
 #include "props.h"
 
 #define KEY_MAX BLKSPACE_PROPERTY_KEY_MAX
@@ -362,11 +363,7 @@ END_TEST
 
 static void add_case(Suite *s, const char *name, const TTest *test)
 {
-	TCase *tc = tcase_create(name);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 10);
-	tcase_add_test(tc, test);
-	suite_add_tcase(s, tc);
+	check_add_case(s, name, test, setup, teardown, 10);
 }
 
 int main(void)
@@ -387,9 +384,5 @@ int main(void)
 	add_case(s, "test_props_decode_rejects_truncated", test_props_decode_rejects_truncated);
 	add_case(s, "test_props_round_trip", test_props_round_trip);
 	add_case(s, "test_props_key_is_valid", test_props_key_is_valid);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -12,6 +12,7 @@
 
 #include <json.h>
 
+#include "check-util.h"
 #include "status-json.h"
 
 static struct node_status st;
@@ -284,11 +285,7 @@ END_TEST
 
 static void add_case(Suite *s, const char *name, const TTest *test)
 {
-	TCase *tc = tcase_create(name);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 10);
-	tcase_add_test(tc, test);
-	suite_add_tcase(s, tc);
+	check_add_case(s, name, test, setup, teardown, 10);
 }
 
 int main(void)
@@ -304,9 +301,5 @@ int main(void)
 	add_case(s, "test_status_json_log_list_sorted_with_counts",
 	         test_status_json_log_list_sorted_with_counts);
 	add_case(s, "test_status_json_log_show_without_domain", test_status_json_log_show_without_domain);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -17,6 +17,7 @@
 
 #include <blkspace/errors.h>
 
+#include "check-util.h"
 #include "journal-frame.h"
 #include "store-file.h"
 #include "store-mem.h"
@@ -574,11 +575,7 @@ END_TEST
 
 static void add_case(Suite *s, const char *name, const TTest *test)
 {
-	TCase *tc = tcase_create(name);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test);
-	suite_add_tcase(s, tc);
+	check_add_case(s, name, test, setup, teardown, 30);
 }
 
 int main(void)
@@ -606,9 +603,5 @@ int main(void)
 	add_case(s, "test_store_mem_commit_and_crash", test_store_mem_commit_and_crash);
 	add_case(s, "test_store_mem_snapshot_drops_journal", test_store_mem_snapshot_drops_journal);
 	add_case(s, "test_store_mem_incarnation_counts", test_store_mem_incarnation_counts);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

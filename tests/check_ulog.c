@@ -28,6 +28,7 @@
 #include <qb/qbdefs.h>
 #include <qb/qbloop.h>
 
+#include "check-util.h"
 #include "kernel-link.h"
 #include "ulog.h"
 
@@ -941,11 +942,7 @@ END_TEST
 
 static void add_case(Suite *s, const char *name, const TTest *test, void (*set)(void))
 {
-	TCase *tc = tcase_create(name);
-	tcase_add_checked_fixture(tc, set, teardown);
-	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, test);
-	suite_add_tcase(s, tc);
+	check_add_case(s, name, test, set, teardown, 20);
 }
 
 #define CASE(test, set) add_case(s, #test, test, set)
@@ -973,9 +970,5 @@ int main(void)
 	CASE(test_ulog_sim_buffers_answers_for_slow_readers, setup_sim);
 	CASE(test_ulog_sim_serves_many_clients, setup_sim);
 	CASE(test_ulog_netlink_serves_kernel_frames, setup);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check-util.h"
 #include "wire.h"
 
 static struct wbuf w;
@@ -453,11 +454,7 @@ END_TEST
 
 static void add_case(Suite *s, const char *name, const TTest *test)
 {
-	TCase *tc = tcase_create(name);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 10);
-	tcase_add_test(tc, test);
-	suite_add_tcase(s, tc);
+	check_add_case(s, name, test, setup, teardown, 10);
 }
 
 int main(void)
@@ -485,9 +482,5 @@ int main(void)
 	add_case(s, "test_wire_epoch_ack_round_trip", test_wire_epoch_ack_round_trip);
 	add_case(s, "test_wire_snapshot_round_trip", test_wire_snapshot_round_trip);
 	add_case(s, "test_wire_domain_id_stable", test_wire_domain_id_stable);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }
