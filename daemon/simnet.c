@@ -319,7 +319,9 @@ static void deliver_confchg(struct simnet_group *g, struct simnet_group *const *
 }
 
 /* Before a configuration ends: what its members still have in their outboxes
- * goes onto the old ring, or crosses into the next configuration once. */
+ * goes onto the old ring, or crosses into the next configuration once. A
+ * sender's messages keep their order: after the first that crosses, the
+ * rest of its outbox crosses too. */
 static void flush_outboxes(struct simnet *net, struct config *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
@@ -330,7 +332,7 @@ static void flush_outboxes(struct simnet *net, struct config *c)
 		struct simmsg *m;
 		bool graceful = g->state == EP_LEAVING;
 		while ((m = q_pop(&g->outbox))) {
-			if (graceful || m->crossed || prng_chance(&net->rng, 50)) {
+			if (!keep.n && (graceful || m->crossed || prng_chance(&net->rng, 50))) {
 				ring_push(c, m);
 			} else {
 				m->crossed = true;
