@@ -8,7 +8,7 @@
 
 #include "mlog-internal.h"
 
-#define MLOG_STATE_VERSION 2
+#define MLOG_STATE_VERSION 3
 
 void *mlog_create(void) { return calloc(1, sizeof(struct mlog_state)); }
 
@@ -48,6 +48,13 @@ int mlog_save(const void *state, struct wbuf *out)
 		wbuf_put_u32(out, s->registry[i]);
 		wbuf_put_u64(out, s->instance[i]);
 	}
+	wbuf_put_u32(out, (uint32_t)s->n_departed);
+	for (size_t i = 0; i < s->n_departed; i++) {
+		wbuf_put_u32(out, s->departed[i].nodeid);
+		wbuf_put_u64(out, s->departed[i].instance);
+		wbuf_put_u64(out, s->departed[i].departure);
+	}
+	wbuf_put_u64(out, s->departures);
 	return wbuf_error(out);
 }
 
@@ -89,6 +96,31 @@ static int load_marks(struct mlog_state *s, struct rbuf *in)
 	return rbuf_error(in);
 }
 
+/* Departed nodes: sorted, none registered, each departure numbered below
+ * the count so far. */
+static int load_departed(struct mlog_state *s, struct rbuf *in)
+{
+	uint32_t n = rbuf_get_u32(in);
+	if (rbuf_error(in) || n > DOMAIN_MAX_MEMBERS)
+		return -EBADMSG;
+	for (uint32_t i = 0; i < n; i++) {
+		struct mlog_departed *d = &s->departed[i];
+		d->nodeid = rbuf_get_u32(in);
+		d->instance = rbuf_get_u64(in);
+		d->departure = rbuf_get_u64(in);
+		if ((i && d->nodeid <= s->departed[i - 1].nodeid) || d->nodeid == 0 ||
+		    mlog_is_registered(s, d->nodeid))
+			return -EBADMSG;
+	}
+	s->n_departed = n;
+	s->departures = rbuf_get_u64(in);
+	for (uint32_t i = 0; i < n; i++)
+		if (s->departed[i].departure == 0 || s->departed[i].departure > s->departures)
+			return -EBADMSG;
+	rbuf_expect_end(in);
+	return rbuf_error(in);
+}
+
 static int load_rest(struct mlog_state *s, struct rbuf *in)
 {
 	s->recovering = rbuf_get_u64(in);
@@ -115,8 +147,7 @@ static int load_rest(struct mlog_state *s, struct rbuf *in)
 			return -EBADMSG;
 	}
 	s->n_registry = nr;
-	rbuf_expect_end(in);
-	return rbuf_error(in);
+	return load_departed(s, in);
 }
 
 /* What the operations rely on beyond the encoding: every region named lies

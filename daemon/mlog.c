@@ -2,9 +2,11 @@
 /* Mirror log service: the operations on one log's replicated state.
  * Every handler is deterministic and leaves the state unchanged when it
  * refuses a request. Resync work goes to one node at a time, regions that
- * wait for a write first; a departed node's marks become out-of-sync
- * regions (fencing = none: it cannot write any more) and its resync
- * assignment is handed to the next asker. */
+ * wait for a write first. A node that leaves without suspending its mirror
+ * (crash, partition, daemon gone) has its resync assignment handed to the
+ * next asker and its marked regions set out of sync, but its marks stay
+ * until it is known to be fenced (MLOG_OP_FENCED): it may still be
+ * writing them, and a resync copy would race those writes. */
 #include "config.h"
 
 #include "mlog-internal.h"
@@ -338,8 +340,6 @@ static int on_disk_failed(struct mlog_state *s, uint32_t origin, const uint8_t *
 	return 0;
 }
 
-static void forget_node(struct mlog_state *s, uint32_t nodeid);
-
 static int registry_add(struct mlog_state *s, uint32_t nodeid, uint64_t instance)
 {
 	if (s->n_registry == DOMAIN_MAX_MEMBERS)
@@ -356,9 +356,7 @@ static int registry_add(struct mlog_state *s, uint32_t nodeid, uint64_t instance
 	return 0;
 }
 
-/* A node that is gone: its marks become resync work, its resync assignment
- * is freed, it leaves the registry. */
-static void forget_node(struct mlog_state *s, uint32_t nodeid)
+static void drop_marks(struct mlog_state *s, uint32_t nodeid)
 {
 	for (size_t i = 0; i < s->n_marks;) {
 		if (s->marks[i].nodeid == nodeid) {
@@ -368,8 +366,10 @@ static void forget_node(struct mlog_state *s, uint32_t nodeid)
 			i++;
 		}
 	}
-	if (s->recoverer == nodeid)
-		s->recoverer = 0;
+}
+
+static void registry_remove(struct mlog_state *s, uint32_t nodeid)
+{
 	size_t k = 0;
 	for (size_t i = 0; i < s->n_registry; i++) {
 		if (s->registry[i] != nodeid) {
@@ -378,6 +378,69 @@ static void forget_node(struct mlog_state *s, uint32_t nodeid)
 		}
 	}
 	s->n_registry = k;
+}
+
+static void departed_remove(struct mlog_state *s, uint32_t nodeid)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < s->n_departed; i++)
+		if (s->departed[i].nodeid != nodeid)
+			s->departed[k++] = s->departed[i];
+	s->n_departed = k;
+}
+
+const struct mlog_departed *mlog_departed_of(const struct mlog_state *s, uint32_t nodeid)
+{
+	for (size_t i = 0; i < s->n_departed; i++)
+		if (s->departed[i].nodeid == nodeid)
+			return &s->departed[i];
+	return NULL;
+}
+
+size_t mlog_regions_marked_by(const struct mlog_state *s, uint32_t nodeid)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->n_marks; i++)
+		n += s->marks[i].nodeid == nodeid;
+	return n;
+}
+
+/* A node that is done with the log: its marks become resync work, its
+ * resync assignment is freed, it leaves the registry. */
+static void forget_node(struct mlog_state *s, uint32_t nodeid)
+{
+	drop_marks(s, nodeid);
+	if (s->recoverer == nodeid)
+		s->recoverer = 0;
+	registry_remove(s, nodeid);
+	departed_remove(s, nodeid);
+}
+
+/* A registered node left the group: see the top of this file. */
+static void depart_node(struct mlog_state *s, uint32_t nodeid)
+{
+	uint64_t instance = 0;
+	for (size_t i = 0; i < s->n_registry; i++)
+		if (s->registry[i] == nodeid)
+			instance = s->instance[i];
+	registry_remove(s, nodeid);
+	if (s->recoverer == nodeid)
+		s->recoverer = 0;
+	if (!mlog_regions_marked_by(s, nodeid))
+		return;
+	for (size_t i = 0; i < s->n_marks; i++)
+		if (s->marks[i].nodeid == nodeid)
+			mlog_set_sync(s, s->marks[i].region, false);
+	departed_remove(s, nodeid);
+	if (s->n_departed == DOMAIN_MAX_MEMBERS)
+		return; /* its marks stay until it opens the log afresh */
+	size_t i = s->n_departed;
+	while (i > 0 && s->departed[i - 1].nodeid > nodeid) {
+		s->departed[i] = s->departed[i - 1];
+		i--;
+	}
+	s->departed[i] = (struct mlog_departed){ nodeid, instance, ++s->departures };
+	s->n_departed++;
 }
 
 static int read_instance(const uint8_t *body, size_t len, uint64_t *ret)
@@ -389,21 +452,64 @@ static int read_instance(const uint8_t *body, size_t len, uint64_t *ret)
 	return rbuf_error(&r) ? -EINVAL : 0;
 }
 
-/* A new opening of the log on a node that is still registered with an
- * earlier one (its daemon or its table went away without unregistering):
- * what the earlier one had marked becomes out of sync. */
+void mlog_encode_register(struct wbuf *w, uint64_t instance, uint64_t flags)
+{
+	wbuf_put_u64(w, instance);
+	wbuf_put_u64(w, flags);
+}
+
+/* An opening of the log on the origin. The same opening coming back (its
+ * side of a partition rejoined) keeps its marks. A later opening on the
+ * same node takes over the node's marks when the kernel reconnected to a
+ * new daemon (its table and its marks live on); after a first
+ * construction (MLOG_REGISTER_FRESH) the earlier table is gone, so what it
+ * had marked becomes out of sync. */
 static int on_register(struct mlog_state *s, uint32_t origin, const uint8_t *body, size_t len,
                        struct wbuf *reply)
 {
-	uint64_t instance;
-	if (read_instance(body, len, &instance) < 0)
+	struct rbuf r;
+	rbuf_init(&r, body, len);
+	uint64_t instance = rbuf_get_u64(&r), flags = rbuf_get_u64(&r);
+	rbuf_expect_end(&r);
+	if (rbuf_error(&r) || (flags & ~(uint64_t)MLOG_REGISTER_FRESH))
 		return -EINVAL;
 	if (mlog_is_registered_as(s, origin, instance))
 		return 0;
 	if (!mlog_is_registered(s, origin) && s->n_registry == DOMAIN_MAX_MEMBERS)
 		return -ENOSPC;
-	forget_node(s, origin);
+	const struct mlog_departed *d = mlog_departed_of(s, origin);
+	bool same = d && d->instance == instance;
+	if ((flags & MLOG_REGISTER_FRESH) && !same) {
+		forget_node(s, origin);
+	} else {
+		registry_remove(s, origin);
+		departed_remove(s, origin);
+	}
 	return registry_add(s, origin, instance);
+}
+
+void mlog_encode_fenced(struct wbuf *w, uint32_t nodeid, uint64_t departure)
+{
+	wbuf_put_u32(w, nodeid);
+	wbuf_put_u64(w, departure);
+}
+
+/* The departed node was fenced after that departure: it writes no more, its
+ * marked regions are resynced. Stale or repeated news changes nothing. */
+static int on_fenced(struct mlog_state *s, uint32_t origin, const uint8_t *body, size_t len,
+                     struct wbuf *reply)
+{
+	struct rbuf r;
+	rbuf_init(&r, body, len);
+	uint32_t nodeid = rbuf_get_u32(&r);
+	uint64_t departure = rbuf_get_u64(&r);
+	rbuf_expect_end(&r);
+	if (rbuf_error(&r) || nodeid == 0)
+		return -EINVAL;
+	const struct mlog_departed *d = mlog_departed_of(s, nodeid);
+	if (d && d->departure == departure)
+		forget_node(s, nodeid);
+	return 0;
 }
 
 static int on_unregister(struct mlog_state *s, uint32_t origin, const uint8_t *body, size_t len,
@@ -432,6 +538,7 @@ static const mlog_handler handlers[MLOG_OP_MAX] = {
 	[MLOG_OP_IS_CLEAN] = on_is_clean,
 	[MLOG_OP_IS_REMOTE_RECOVERING] = on_is_remote_recovering,
 	[MLOG_OP_DISK_FAILED] = on_disk_failed,
+	[MLOG_OP_FENCED] = on_fenced,
 };
 
 static int mlog_apply(void *state, uint32_t origin, uint16_t op, const uint8_t *body, size_t len,
@@ -441,13 +548,13 @@ static int mlog_apply(void *state, uint32_t origin, uint16_t op, const uint8_t *
 	if (op >= MLOG_OP_MAX || !handlers[op])
 		return -EOPNOTSUPP;
 	bool needs_init = op != MLOG_OP_REGISTER && op != MLOG_OP_UNREGISTER &&
-	                  op != MLOG_OP_INIT && op != MLOG_OP_DISK_FAILED;
+	                  op != MLOG_OP_INIT && op != MLOG_OP_DISK_FAILED && op != MLOG_OP_FENCED;
 	if (needs_init && !s->initialized)
 		return -EAGAIN;
 	return handlers[op](s, origin, body, len, reply);
 }
 
-/* Registered nodes that are not members any more are gone for good. */
+/* Registered nodes that are not members any more have departed. */
 static void mlog_apply_membership(void *state, uint64_t epoch, const uint32_t *ids, size_t n)
 {
 	struct mlog_state *s = state;
@@ -461,7 +568,7 @@ static void mlog_apply_membership(void *state, uint64_t epoch, const uint32_t *i
 			gone[n_gone++] = s->registry[i];
 	}
 	for (size_t i = 0; i < n_gone; i++)
-		forget_node(s, gone[i]);
+		depart_node(s, gone[i]);
 	if (s->recoverer) {
 		bool member = false;
 		for (size_t k = 0; k < n; k++)

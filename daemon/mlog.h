@@ -22,7 +22,7 @@
 #define MLOG_MAX_REGIONS_PER_OP 1024
 
 enum mlog_op {
-	MLOG_OP_REGISTER = 1,             /* u64 instance: the origin resumed the log */
+	MLOG_OP_REGISTER = 1,             /* u64 instance, u64 flags: the origin resumed the log */
 	MLOG_OP_UNREGISTER = 2,           /* u64 instance: the origin suspended it */
 	MLOG_OP_INIT = 3,                 /* a chunk of the initial sync bitmap */
 	MLOG_OP_MARK = 4,                 /* u64 regions[] */
@@ -33,6 +33,7 @@ enum mlog_op {
 	MLOG_OP_IS_CLEAN = 9,             /* u64 region -> i64 */
 	MLOG_OP_IS_REMOTE_RECOVERING = 10, /* u64 region -> i64 recovering, u64 hint */
 	MLOG_OP_DISK_FAILED = 11,         /* the writer could not write the log device */
+	MLOG_OP_FENCED = 12,              /* u32 nodeid, u64 departure: it was fenced since */
 	MLOG_OP_MAX,
 };
 
@@ -43,9 +44,21 @@ enum mlog_init_fill {
 	MLOG_INIT_ALL_IN = 2, /* every region in sync (nosync) */
 };
 
+/* REGISTER flags. */
+#define MLOG_REGISTER_FRESH 1u /* first construction of the table: the kernel holds no marks */
+
 struct mlog_mark {
 	uint64_t region;
 	uint32_t nodeid;
+};
+
+/* A node that left the log's group without suspending its mirror: until it
+ * is known to be fenced its kernel may still write the regions it marked,
+ * so they stay marked (never clean, never handed out for resync). */
+struct mlog_departed {
+	uint32_t nodeid;
+	uint64_t instance; /* the opening that left */
+	uint64_t departure; /* its number: MLOG_OP_FENCED names it */
 };
 
 struct mlog_state {
@@ -67,6 +80,9 @@ struct mlog_state {
 	uint32_t registry[DOMAIN_MAX_MEMBERS]; /* sorted nodeids that resumed the log */
 	uint64_t instance[DOMAIN_MAX_MEMBERS]; /* which opening of the log on that node */
 	size_t n_registry;
+	struct mlog_departed departed[DOMAIN_MAX_MEMBERS]; /* sorted by nodeid */
+	size_t n_departed;
+	uint64_t departures; /* departures recorded so far */
 };
 
 extern const struct domain_service_ops mlog_service_ops;
@@ -80,6 +96,10 @@ bool mlog_is_registered(const struct mlog_state *s, uint32_t nodeid);
 /* Registered by this very opening of the log on nodeid? An earlier opening
  * (the daemon restarted, the table was reloaded) does not count. */
 bool mlog_is_registered_as(const struct mlog_state *s, uint32_t nodeid, uint64_t instance);
+/* The departure of nodeid waiting for fencing, or NULL. */
+const struct mlog_departed *mlog_departed_of(const struct mlog_state *s, uint32_t nodeid);
+/* Regions marked by nodeid. */
+size_t mlog_regions_marked_by(const struct mlog_state *s, uint32_t nodeid);
 /* Is one of regions[n] being resynced by a node other than nodeid? Its
  * mark must wait (the service refuses it with -EBUSY). */
 bool mlog_recovering_elsewhere(const struct mlog_state *s, uint32_t nodeid,
@@ -97,6 +117,8 @@ void mlog_encode_init(struct wbuf *w, uint64_t region_count, uint32_t region_siz
                       enum mlog_init_fill fill, uint64_t offset, uint64_t n_bits,
                       const uint8_t *bits);
 void mlog_encode_set_sync(struct wbuf *w, uint64_t region, int64_t in_sync);
+void mlog_encode_register(struct wbuf *w, uint64_t instance, uint64_t flags);
+void mlog_encode_fenced(struct wbuf *w, uint32_t nodeid, uint64_t departure);
 /* Decode a regions body (MARK, CLEAR, FLUSH); -EBADMSG or the count. */
 int mlog_decode_regions(const uint8_t *body, size_t len, uint64_t *out, size_t max);
 

@@ -79,7 +79,11 @@ int mlog_submit_registration(struct mlog_local *l, uint16_t op)
 {
 	struct wbuf w;
 	wbuf_init(&w);
-	wbuf_put_u64(&w, l->instance);
+	if (op == MLOG_OP_REGISTER)
+		mlog_encode_register(&w, l->instance,
+		                     l->reconnected || l->registered_once ? 0 : MLOG_REGISTER_FRESH);
+	else
+		wbuf_put_u64(&w, l->instance);
 	int rc = wbuf_error(&w) ? wbuf_error(&w) : mlog_submit(l, op, w.data, w.len, NULL);
 	wbuf_done(&w);
 	return rc;
@@ -303,7 +307,11 @@ static void mlog_after_batch(struct node_domain *nd)
 	warn_resync_stalled(l);
 	uint32_t me = l->node->nodeid;
 	bool registered = mlog_is_registered_as(s, me, l->instance);
-	if (!registered && !waiting_for(l, MLOG_OP_REGISTER))
+	l->registered_once |= registered;
+	/* the first node to open a log does so in the quorate partition only: two
+	 * partitions could each take an unregistered log for theirs */
+	bool may_register = s->n_registry || domain_is_active(l->node->control.domain);
+	if (!registered && may_register && !waiting_for(l, MLOG_OP_REGISTER))
 		mlog_submit_registration(l, MLOG_OP_REGISTER);
 	if (!s->initialized && is_writer(l) && !waiting_for(l, MLOG_OP_INIT))
 		send_init(l);

@@ -33,6 +33,11 @@ static void fill_replica(struct node_log_info *out, const struct mlog_state *s)
 	out->disk_failed = s->disk_failed;
 	out->n_registry = s->n_registry;
 	memcpy(out->registry, s->registry, s->n_registry * sizeof(s->registry[0]));
+	out->n_fencing = s->n_departed;
+	for (size_t i = 0; i < s->n_departed; i++) {
+		out->fencing[i].nodeid = s->departed[i].nodeid;
+		out->fencing[i].regions = mlog_regions_marked_by(s, s->departed[i].nodeid);
+	}
 }
 
 static void fill(const struct mlog_local *l, struct node_log_info *out)

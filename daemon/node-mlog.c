@@ -155,6 +155,7 @@ static void on_ctr(struct node *n, struct mlog_local *old, const struct ulog_req
 		LIST_INSERT_HEAD(&n->logs, l, link);
 	}
 	l->ctr = c;
+	l->reconnected = rq->data[rq->data_size - 1] == '\0'; /* see ctr_string() */
 	qb_log(LOG_INFO, "log %s: constructed (%s, %llu regions of %u sectors)", l->uuid,
 	       c.disk ? "clustered-disk" : "clustered-core", (unsigned long long)c.region_count,
 	       c.region_size);

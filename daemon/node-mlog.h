@@ -53,6 +53,8 @@ struct mlog_local {
 	bool close_due;     /* close the domain at the next safe point */
 	bool leave_due;     /* unregistered: leave once our receipt for it is out */
 	uint64_t instance;  /* this opening of the log domain (incarnation, count) */
+	bool reconnected;   /* the kernel constructed it before (a daemon restart) */
+	bool registered_once; /* this opening was registered: a new REGISTER is no news */
 	struct node_domain nd;
 	struct mlog_wait_list waiting;
 	bool resume_pending;

@@ -104,6 +104,11 @@ struct node_log_info {
 	bool resync_needs_resume;
 	size_t n_registry; /* nodes that resumed the log */
 	uint32_t registry[DOMAIN_MAX_MEMBERS];
+	size_t n_fencing; /* departed nodes whose marks wait for their fencing */
+	struct node_log_fencing {
+		uint32_t nodeid;
+		uint64_t regions; /* that it had marked */
+	} fencing[DOMAIN_MAX_MEMBERS];
 	bool has_domain;
 	struct domain_status domain; /* the log domain, when has_domain */
 };
@@ -113,6 +118,14 @@ size_t node_log_count(const struct node *n);
 int node_log_info(const struct node *n, size_t i, struct node_log_info *ret_info);
 /* The log with this uuid; -ENOENT when the kernel has not constructed it here. */
 int node_log_find(const struct node *n, const char *uuid, struct node_log_info *ret_info);
+
+/* Node nodeid is known to be fenced since it left: every log here whose
+ * replica has its marks waiting for that submits MLOG_OP_FENCED. Returns
+ * how many logs did, or a negative error. */
+int node_fence_confirmed(struct node *n, uint32_t nodeid);
+/* Departed nodes whose marks wait for fencing in the active logs here (of
+ * which this node is the writer, with writer_only), each named once. */
+size_t node_fence_waiting(const struct node *n, bool writer_only, uint32_t *nodeids, size_t max);
 
 void node_get_status(const struct node *n, struct node_status *ret_status);
 /* The replicated control state; NULL before node_start(). */

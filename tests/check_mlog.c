@@ -203,6 +203,24 @@ static void mark(uint32_t node, uint64_t region)
 	ck_assert_int_eq(ask_error(node, DM_ULOG_MARK_REGION, &region, 8), 0);
 }
 
+/* The regions node sees waiting for the fencing of nodeid. */
+static uint64_t waiting_for_fencing(uint32_t node, uint32_t nodeid)
+{
+	struct node_log_info info;
+	ck_assert_int_eq(node_log_find(sim.nodes[node].node, LOG_UUID, &info), 0);
+	for (size_t i = 0; i < info.n_fencing; i++)
+		if (info.fencing[i].nodeid == nodeid)
+			return info.fencing[i].regions;
+	return 0;
+}
+
+/* The cluster's fencer reports node fenced to node 1, the writer. */
+static void confirm_fenced(uint32_t nodeid)
+{
+	ck_assert_int_eq(node_fence_confirmed(sim.nodes[1].node, nodeid), 1);
+	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+}
+
 static void clear_and_flush(uint32_t node, uint64_t region)
 {
 	ck_assert_int_eq(ask_error(node, DM_ULOG_CLEAR_REGION, &region, 8), 0);
@@ -395,11 +413,19 @@ START_TEST(test_mlog_dead_nodes_marks_are_resynced)
 	resync_all(1);
 	mark(2, 40);
 	mark(3, 41);
-	sim_kill_node(&sim, 2); /* fenced */
+	sim_kill_node(&sim, 2);
 	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
 	ck_assert_int_eq(ask_region(1, DM_ULOG_IN_SYNC, 40), 0);
 	ck_assert_int_eq(ask_region(1, DM_ULOG_IN_SYNC, 41), 1);
 	ck_assert_int_eq(disk_clean(40), 0);
+	/* until node 2 is known to be fenced it may still write region 40 */
+	ck_assert_uint_eq(waiting_for_fencing(1, 2), 1);
+	ck_assert_uint_eq(resync_all(3), 0);
+	ck_assert_int_eq(ask_region(3, DM_ULOG_IS_CLEAN, 40), 0);
+	ck_assert_int_eq(node_fence_confirmed(sim.nodes[3].node, 9), 0); /* nobody waits for 9 */
+	confirm_fenced(2);
+	ck_assert_uint_eq(waiting_for_fencing(1, 2), 0);
+	ck_assert_uint_eq(waiting_for_fencing(3, 2), 0);
 	ck_assert_uint_eq(resync_all(3), 1);
 	ck_assert_int_eq(ask_region(1, DM_ULOG_IS_CLEAN, 40), 1);
 	ck_assert_int_eq(ask_region(1, DM_ULOG_IS_CLEAN, 41), 0); /* node 3 still writes */
@@ -408,6 +434,7 @@ START_TEST(test_mlog_dead_nodes_marks_are_resynced)
 	mark(3, 44);
 	sim_kill_node(&sim, 3);
 	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+	confirm_fenced(3);
 	/* 44 is resynced only once node 1 is done writing it: the copy between
 	 * the legs would race node 1's writes */
 	ck_assert_uint_eq(resync_all(1), 1);
@@ -425,6 +452,65 @@ START_TEST(test_mlog_dead_nodes_marks_are_resynced)
 	ck_assert_int_eq(ask_error(2, DM_ULOG_RESUME, NULL, 0), 0);
 	ck_assert_int_eq(ask_word(2, DM_ULOG_GET_SYNC_COUNT, NULL, 0, 0), REGIONS);
 	ck_assert_int_eq(ask_region(2, DM_ULOG_IS_CLEAN, 41), 1); /* went with node 3 */
+}
+END_TEST
+
+/* A node cut off may still write what it marked: the others keep its marks
+ * and hand none of those regions out for resync; when it comes back with
+ * the same opening of the log, the marks are its own again. */
+START_TEST(test_mlog_cut_off_nodes_marks_stay)
+{
+	activate(3, DISK_CTR);
+	resync_all(1);
+	mark(3, 20);
+	simnet_set_component(sim.net, 3, 1);
+	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+	ck_assert_uint_eq(waiting_for_fencing(1, 3), 1);
+	ck_assert_int_eq(ask_region(1, DM_ULOG_IN_SYNC, 20), 0); /* reads go to one leg */
+	ck_assert_uint_eq(resync_all(1), 0);
+	ck_assert_int_eq(ask_region(2, DM_ULOG_IS_CLEAN, 20), 0);
+	ck_assert_int_eq(disk_clean(20), 0);
+	simnet_set_component(sim.net, 3, 0);
+	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+	ck_assert_uint_eq(waiting_for_fencing(1, 3), 0);
+	ck_assert_uint_eq(resync_all(1), 0); /* node 3 still writes it */
+	ck_assert_int_eq(ask_region(1, DM_ULOG_IS_CLEAN, 20), 0);
+	clear_and_flush(3, 20);
+	ck_assert_uint_eq(resync_all(1), 1);
+	ck_assert_int_eq(ask_region(1, DM_ULOG_IS_CLEAN, 20), 1);
+}
+END_TEST
+
+/* A daemon restart under a live table: the kernel reconnects (its
+ * constructor ends in a NUL) and the node's marks are still its kernel's.
+ * A first construction means a new table: the old one's marks are gone. */
+START_TEST(test_mlog_new_opening_and_the_nodes_marks)
+{
+	activate(3, DISK_CTR);
+	resync_all(1);
+	mark(2, 50);
+	sim_kill_node(&sim, 2);
+	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+	ck_assert_uint_eq(waiting_for_fencing(1, 2), 1);
+	sim_restart_node(&sim, 2);
+	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+	construct(2, DISK_CTR, true);
+	ck_assert_int_eq(ask_error(2, DM_ULOG_RESUME, NULL, 0), 0);
+	ck_assert_uint_eq(waiting_for_fencing(1, 2), 0);
+	ck_assert_uint_eq(resync_all(1), 0);
+	ck_assert_int_eq(ask_region(3, DM_ULOG_IS_CLEAN, 50), 0);
+	clear_and_flush(2, 50);
+	ck_assert_uint_eq(resync_all(1), 1);
+	mark(2, 51);
+	sim_kill_node(&sim, 2);
+	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+	sim_restart_node(&sim, 2);
+	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+	construct(2, DISK_CTR, false);
+	ck_assert_int_eq(ask_error(2, DM_ULOG_RESUME, NULL, 0), 0);
+	ck_assert_uint_eq(waiting_for_fencing(1, 2), 0);
+	ck_assert_uint_eq(resync_all(1), 1);
+	ck_assert_int_eq(ask_region(3, DM_ULOG_IS_CLEAN, 51), 1);
 }
 END_TEST
 
@@ -557,6 +643,7 @@ START_TEST(test_mlog_in_sync_below_the_kernels_hint)
 	mark(3, 12);
 	sim_kill_node(&sim, 3);
 	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+	confirm_fenced(3);
 	ck_assert_int_eq(ask_region(2, DM_ULOG_IN_SYNC, 12), 1); /* told all in sync */
 	ck_assert_int_eq(ask_region(1, DM_ULOG_IN_SYNC, 12), 0); /* never told */
 	/* node 2's kernel asks for resync work only after a resume: reported */
@@ -750,6 +837,9 @@ int main(void)
 	add_case(s, "test_mlog_core_log_every_request_type", test_mlog_core_log_every_request_type);
 	add_case(s, "test_mlog_two_writers_keep_region_dirty", test_mlog_two_writers_keep_region_dirty);
 	add_case(s, "test_mlog_dead_nodes_marks_are_resynced", test_mlog_dead_nodes_marks_are_resynced);
+	add_case(s, "test_mlog_cut_off_nodes_marks_stay", test_mlog_cut_off_nodes_marks_stay);
+	add_case(s, "test_mlog_new_opening_and_the_nodes_marks",
+	         test_mlog_new_opening_and_the_nodes_marks);
 	add_case(s, "test_mlog_resent_requests_are_safe", test_mlog_resent_requests_are_safe);
 	add_case(s, "test_mlog_reads_the_disk_log_at_first_resume",
 	         test_mlog_reads_the_disk_log_at_first_resume);

@@ -381,10 +381,22 @@ int submit_register(struct fz_group *g, uint32_t id, uint16_t op, uint64_t insta
 {
 	struct wbuf w;
 	wbuf_init(&w);
-	wbuf_put_u64(&w, instance);
+	if (op == MLOG_OP_REGISTER)
+		mlog_encode_register(&w, instance, MLOG_REGISTER_FRESH);
+	else
+		wbuf_put_u64(&w, instance);
 	int rc = fz_submit(g, id, op, w.data, w.len);
 	wbuf_done(&w);
 	return rc;
+}
+
+static void submit_fenced(struct fz_group *g, uint32_t id, uint32_t fenced, uint64_t departure)
+{
+	struct wbuf w;
+	wbuf_init(&w);
+	mlog_encode_fenced(&w, fenced, departure);
+	fz_submit(g, id, MLOG_OP_FENCED, w.data, w.len);
+	wbuf_done(&w);
 }
 
 /* The writer sends the initial bitmap in INIT chunks (two when big). */
@@ -406,7 +418,7 @@ static void submit_init(struct fz_group *g, struct fuzz *fz, uint64_t regions)
 }
 
 /* Mirror log domain: every operation, the target joins, a node leaves (its
- * marks turn into resync work) and comes back. */
+ * marks wait for its fencing, then turn into resync work) and comes back. */
 static void scenario_mlog(struct fz_group *g, struct fuzz *fz, bool big)
 {
 	uint64_t regions = big ? MLOG_INIT_CHUNK_BITS + 1000 : 64 + fz_below(fz, 200);
@@ -442,6 +454,8 @@ static void scenario_mlog(struct fz_group *g, struct fuzz *fz, bool big)
 	fz_view(g, NODES(1, 3));
 	fz_run(g);
 	fz_submit(g, 3, MLOG_OP_GET_RESYNC_WORK, NULL, 0);
+	submit_fenced(g, 1, 2, 9); /* not that departure: no change */
+	submit_fenced(g, 1, 2, 1); /* node 2's marks become resync work */
 	fz_submit(g, 1, MLOG_OP_DISK_FAILED, NULL, 0);
 	fz_run_some(g, fz_below(fz, 12));
 	fz_view(g, NODES(1, 2, 3));

@@ -4,10 +4,14 @@
  * flush), clears, flushes, resync work and region sync, clean and in-sync
  * questions, one request at a time, re-sent under a new seq when it times
  * out. Nodes cut off from the majority are fenced (crashed), as Pacemaker
- * would. Invariants:
+ * would, a while later; the fencer reports dead nodes to the live ones now
+ * and then. Invariants:
  *  - no region is answered clean while a live node holds a mark on it that
  *    was acknowledged before the question was asked and not cleared since;
  *  - the disk log never shows such a region clean;
+ *  - no region a live node (also one cut off) has marked is handed out
+ *    for resync, and no mark is acknowledged while another node resyncs
+ *    its region;
  *  - once healed, every kernel request is answered, and asking for resync
  *    work until there is none brings every region in sync (work held by
  *    a node that died was handed on, a dead node's marks were resynced). */
@@ -26,6 +30,7 @@
 #define REGIONS 64
 #define REGION_SIZE 1024
 #define KERNEL_TIMEOUT_MS 4000
+#define FENCE_CHANCE 2 /* percent per step that a cut-off node is fenced */
 
 /* A kernel's table: constructed, resumed and running, or on its way down
  * (finishing writes, presuspend, postsuspend, sometimes destroy). */
@@ -209,6 +214,17 @@ static void suspend_io(struct mlog_wl *w, uint32_t node)
 		send(w, node, DM_ULOG_POSTSUSPEND, NULL, 0);
 }
 
+/* Is a node cut off from the majority still running? Pacemaker starts
+ * nothing before it has fenced such a node. */
+static bool unfenced_node_cut_off(const struct mlog_wl *w)
+{
+	uint32_t reach[SIMNET_MAX_NODES];
+	for (uint32_t i = 1; i <= w->sim->n_nodes; i++)
+		if (w->sim->nodes[i].node && simnet_reachable(w->sim->net, i, reach) <= w->sim->n_nodes / 2)
+			return true;
+	return false;
+}
+
 static void wl_submit(void *p, struct sim_node *sn)
 {
 	struct mlog_wl *w = p;
@@ -216,9 +232,10 @@ static void wl_submit(void *p, struct sim_node *sn)
 	char ctr[64];
 	if (k->busy)
 		return;
+	bool may_start = !unfenced_node_cut_off(w);
 	switch (k->state) {
 	case K_DOWN:
-		if (k->retired && w->sim->quiescing)
+		if ((k->retired && w->sim->quiescing) || !may_start)
 			break; /* the others must carry on without it */
 		k->state = K_CTR;
 		snprintf(ctr, sizeof(ctr), "%u clustered-disk %s %u%s", REGIONS * REGION_SIZE, LOG_DEV,
@@ -226,7 +243,8 @@ static void wl_submit(void *p, struct sim_node *sn)
 		send(w, sn->id, DM_ULOG_CTR, ctr, strlen(ctr));
 		break;
 	case K_CTR:
-		send(w, sn->id, DM_ULOG_RESUME, NULL, 0);
+		if (may_start)
+			send(w, sn->id, DM_ULOG_RESUME, NULL, 0);
 		break;
 	case K_RESUMING:
 		break;
@@ -240,6 +258,8 @@ static void wl_submit(void *p, struct sim_node *sn)
 			heal_io(w, sn->id);
 		break;
 	case K_SUSPENDED:
+		if (!may_start)
+			break;
 		if (prng_chance(&w->sim->rng, 50)) {
 			send(w, sn->id, DM_ULOG_DTR, NULL, 0);
 		} else {
@@ -378,20 +398,45 @@ static void resend_timed_out(struct mlog_wl *w, uint32_t node)
 	send(w, node, k->type, k->data, k->len); /* the same request under a new seq */
 }
 
-/* Nodes outside the majority are fenced: Pacemaker would reboot them. */
+/* Nodes outside the majority are fenced by it, as Pacemaker would, though
+ * not at once: until then they may still write what they had marked. With
+ * no majority anywhere nobody can fence: every node stops at once
+ * (no-quorum-policy=suicide, as for shared storage). */
 static void fence_minorities(struct mlog_wl *w)
 {
 	struct sim *sim = w->sim;
 	uint32_t reach[SIMNET_MAX_NODES];
+	bool majority = false;
 	for (uint32_t i = 1; i <= sim->n_nodes; i++)
-		if (sim->nodes[i].node && simnet_reachable(sim->net, i, reach) <= sim->n_nodes / 2)
+		majority |= sim->nodes[i].node && simnet_reachable(sim->net, i, reach) > sim->n_nodes / 2;
+	for (uint32_t i = 1; i <= sim->n_nodes; i++)
+		if (sim->nodes[i].node && simnet_reachable(sim->net, i, reach) <= sim->n_nodes / 2 &&
+		    (!majority || prng_chance(&sim->rng, FENCE_CHANCE)))
 			sim_kill_node(sim, i);
+}
+
+/* The cluster's fencer reports a node that is down (killed, or fenced
+ * above) as fenced to the live nodes, now and then, as fence-watch.c would
+ * find it in Pacemaker's history; a node that runs is never reported. */
+static void report_fenced(struct mlog_wl *w)
+{
+	struct sim *sim = w->sim;
+	for (uint32_t d = 1; d <= sim->n_nodes; d++) {
+		if (sim->nodes[d].node || !(sim->quiescing || prng_chance(&sim->rng, 30)))
+			continue;
+		for (uint32_t i = 1; i <= sim->n_nodes; i++)
+			if (sim->nodes[i].node && node_fence_confirmed(sim->nodes[i].node, d) > 0 &&
+			    sim->verbose)
+				fprintf(stderr, "step %llu: node %u hears node %u was fenced\n",
+				        (unsigned long long)sim->step, i, d);
+	}
 }
 
 static void wl_on_tick(void *p, uint64_t now_ms)
 {
 	struct mlog_wl *w = p;
 	fence_minorities(w);
+	report_fenced(w);
 	for (uint32_t i = 1; i <= w->sim->n_nodes; i++)
 		resend_timed_out(w, i);
 }
