@@ -130,6 +130,16 @@ static int set_mirror_auto_resume(struct blkspaced_config *c, const char *v, cha
 	return 0;
 }
 
+static int set_fencing(struct blkspaced_config *c, const char *v, char *err, size_t errsz)
+{
+	if (strcmp(v, "pacemaker") != 0 && strcmp(v, "none") != 0) {
+		snprintf(err, errsz, "fencing must be 'pacemaker' or 'none', not '%s'", v);
+		return -EINVAL;
+	}
+	c->fencing_none = strcmp(v, "none") == 0;
+	return 0;
+}
+
 static const struct {
 	const char *key;
 	config_setter set;
@@ -140,6 +150,7 @@ static const struct {
 	{ "log_level", set_log_level },     { "node_name", set_node_name },
 	{ "cluster_size", set_cluster_size }, { "kernel_link", set_kernel_link },
 	{ "ulog_socket", set_ulog_socket }, { "mirror_auto_resume", set_mirror_auto_resume },
+	{ "fencing", set_fencing },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 

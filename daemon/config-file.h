@@ -24,6 +24,7 @@ struct blkspaced_config {
 	char kernel_link[16];  /* netlink | sim */
 	char ulog_socket[108]; /* the sim kernel link's socket (sizeof sun_path) */
 	bool mirror_auto_resume; /* restart a stalled resync (netlink link only) */
+	bool fencing_none; /* fencing = none: a departure counts as fenced; else pacemaker */
 };
 
 void config_defaults(struct blkspaced_config *c);

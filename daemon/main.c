@@ -41,6 +41,7 @@
 #include "config-file.h"
 #include "ipc.h"
 #include "kernel-link.h"
+#include "fence-watch.h"
 #include "mlog-auto-resume.h"
 #include "node.h"
 #include "quorum-corosync.h"
@@ -65,6 +66,7 @@ struct daemon {
 	struct node *node;
 	struct kernel_link *link;
 	struct auto_resume *auto_resume; /* kernel_link = netlink, mirror_auto_resume */
+	struct fence_watch *fence_watch; /* with a kernel link */
 	time_t refused_at; /* when a stop was refused because mirrors were active */
 	struct cpg_backend *cpg;
 	struct corosync_quorum *cq;
@@ -277,6 +279,8 @@ static int32_t on_signal(int32_t sig, void *data)
 	dm->link = NULL;
 	auto_resume_destroy(dm->auto_resume);
 	dm->auto_resume = NULL;
+	fence_watch_destroy(dm->fence_watch);
+	dm->fence_watch = NULL;
 	node_stop(dm->node);
 	on_stop_poll(dm);
 	return 0;
@@ -310,6 +314,14 @@ static void start_kernel_link(struct daemon *dm)
 		return;
 	}
 	qb_log(LOG_INFO, "serving mirror logs over the %s kernel link", dm->cfg.kernel_link);
+	struct fence_watch_params fp = { .loop = dm->loop, .node = dm->node,
+		                         .mode = dm->cfg.fencing_none ? FENCING_NONE : FENCING_PACEMAKER };
+	if ((rc = fence_watch_create(&fp, &dm->fence_watch)) < 0)
+		qb_log(LOG_ERR, "cannot watch for fencing (%s): regions of failed nodes resync only "
+		                "after 'blkspace node confirm-fenced'", blkspace_strerror(rc));
+	else if (dm->cfg.fencing_none)
+		qb_log(LOG_WARNING, "fencing = none: a node that leaves counts as fenced, its mirror "
+		                    "regions resync at once (only safe where nodes that leave are dead)");
 	/* only the real kernel's mirrors can be suspended and resumed here */
 	struct auto_resume_params ap = { .loop = dm->loop, .node = dm->node };
 	if (strcmp(dm->cfg.kernel_link, "netlink") == 0 && dm->cfg.mirror_auto_resume &&
@@ -372,6 +384,7 @@ static int run(struct daemon *dm)
 static void teardown(struct daemon *dm)
 {
 	auto_resume_destroy(dm->auto_resume);
+	fence_watch_destroy(dm->fence_watch);
 	kernel_link_destroy(dm->link);
 	ipc_destroy(dm->ipc);
 	node_destroy(dm->node);

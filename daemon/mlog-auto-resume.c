@@ -4,9 +4,10 @@
 
 #include "mlog-auto-resume.h"
 
+#include "helper-run.h"
+
 #include <errno.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,6 @@
 #define POLL_NS (1000ULL * 1000 * 1000) /* 1 s */
 #define MAX_WATCHED 64
 
-extern char **environ;
 
 struct watched {
 	char uuid[ULOG_UUID_LEN];
@@ -51,35 +51,13 @@ static struct watched *watched_find(struct auto_resume *a, const char *uuid)
 	return w;
 }
 
-/* The helper next to our own executable, else by name on PATH. */
-static void helper_path(const struct auto_resume *a, char *out, size_t outsz)
-{
-	if (a->p.helper) {
-		snprintf(out, outsz, "%s", a->p.helper);
-		return;
-	}
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(out, outsz, "%s/%s", self, AUTO_RESUME_HELPER);
-			if (access(out, X_OK) == 0)
-				return;
-		}
-	}
-	snprintf(out, outsz, "%s", AUTO_RESUME_HELPER);
-}
-
 static void start_child(struct auto_resume *a, struct watched *w)
 {
 	char path[PATH_MAX + 32];
-	helper_path(a, path, sizeof(path));
+	helper_path(a->p.helper, AUTO_RESUME_HELPER, path, sizeof(path));
 	char *argv[] = { path, w->uuid, NULL };
 	pid_t pid;
-	int rc = posix_spawnp(&pid, path, NULL, NULL, argv, environ);
+	int rc = helper_start(argv, &pid);
 	if (rc != 0) {
 		qb_log(LOG_ERR, "log %s: cannot run %s to restart its resync: %s", w->uuid, path,
 		       strerror(rc));
@@ -96,18 +74,18 @@ static void start_child(struct auto_resume *a, struct watched *w)
 static void reap_child(struct auto_resume *a, struct watched *w)
 {
 	int status;
-	pid_t r = waitpid(w->child, &status, WNOHANG);
-	if (r == 0 || (r < 0 && errno == EINTR))
+	int r = helper_reap(w->child, &status);
+	if (r == 0)
 		return;
 	w->child = 0;
 	w->stalled_polls = 0;
-	a->last_status = r > 0 ? status : -1;
+	a->last_status = status;
 	if (r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		qb_log(LOG_NOTICE, "log %s: the mirror was resumed, its resync goes on", w->uuid);
 		return;
 	}
 	qb_log(LOG_ERR, "log %s: %s failed (status %d): suspend and resume the mirror by hand",
-	       w->uuid, AUTO_RESUME_HELPER, r > 0 ? status : -1);
+	       w->uuid, AUTO_RESUME_HELPER, status);
 }
 
 /* One log: count how long it has been stalled while we are its writer. */

@@ -39,8 +39,9 @@ int node_fence_confirmed(struct node *n, uint32_t nodeid)
 			       blkspace_strerror(rc));
 			return rc;
 		}
-		qb_log(LOG_NOTICE, "log %s: node %u was fenced, the %zu regions it had marked resync",
-		       l->uuid, nodeid, mlog_regions_marked_by(s, nodeid));
+		size_t marked = mlog_regions_marked_by(s, nodeid);
+		qb_log(LOG_NOTICE, "log %s: node %u was fenced, the %zu region%s it had marked resync%s",
+		       l->uuid, nodeid, marked, marked == 1 ? "" : "s", marked == 1 ? "s" : "");
 		count++;
 	}
 	return count;

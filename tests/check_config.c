@@ -58,6 +58,7 @@ START_TEST(test_config_refuses_bad_files)
 	refused("kernel_link = ioctl\n", 1, "kernel_link must be 'netlink' or 'sim'");
 	refused("mirror_auto_resume = maybe\n", 1, "mirror_auto_resume must be 'yes' or 'no'");
 	refused("mirror_auto_resume =\n", 1, "mirror_auto_resume");
+	refused("fencing = stonith\n", 1, "fencing must be 'pacemaker' or 'none'");
 	refused("log_level = loud\n", 1, "log_level");
 	refused("state_dir = relative/path\n", 1, "not an absolute path");
 	ck_assert_int_lt(config_load("/nonexistent/blkspaced.conf", false, &cfg, err, sizeof(err)), 0);
@@ -71,15 +72,17 @@ START_TEST(test_config_defaults_and_keys)
 	ck_assert_str_eq(cfg.transport, "cpg");
 	ck_assert_str_eq(cfg.kernel_link, "netlink");
 	ck_assert(cfg.mirror_auto_resume);
+	ck_assert(!cfg.fencing_none); /* pacemaker */
 	ck_assert_int_eq(cfg.log_level, LOG_INFO);
 	ck_assert_str_eq(cfg.pidfile, "/run/blkspace/blkspaced.pid");
 	ck_assert_int_eq(load("  # settings\n\ntransport = sim\nkernel_link = sim\n"
 	                      "mirror_auto_resume = no\ncluster_size = 5\nlog_level = debug\n"
-	                      "run_dir = /tmp/bks\n"),
+	                      "run_dir = /tmp/bks\nfencing = none\n"),
 	                 0);
 	ck_assert_str_eq(cfg.transport, "sim");
 	ck_assert_str_eq(cfg.kernel_link, "sim");
 	ck_assert(!cfg.mirror_auto_resume);
+	ck_assert(cfg.fencing_none);
 	ck_assert_uint_eq(cfg.cluster_size, 5);
 	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
 	ck_assert_str_eq(cfg.pidfile, "/tmp/bks/blkspaced.pid");

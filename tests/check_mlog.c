@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check-util.h"
+#include "fence-watch.h"
 #include "mlog-auto-resume.h"
 #include "mlog-disk.h"
 #include "node.h"
@@ -822,6 +823,82 @@ START_TEST(test_mlog_failed_resume_is_not_repeated)
 }
 END_TEST
 
+static struct fence_watch *fence_watch_on(uint32_t node, enum fencing_mode mode,
+                                           const char *helper)
+{
+	struct fence_watch *f;
+	struct fence_watch_params p = { .node = sim.nodes[node].node, .mode = mode, .helper = helper };
+	ck_assert_int_eq(fence_watch_create(&p, &f), 0);
+	return f;
+}
+
+/* fencing = none: the writer takes a departure for a fencing at once. */
+START_TEST(test_mlog_fencing_none_resyncs_at_once)
+{
+	activate(3, DISK_CTR);
+	resync_all(1);
+	mark(3, 7);
+	sim_kill_node(&sim, 3);
+	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+	struct fence_watch *other = fence_watch_on(2, FENCING_NONE, NULL);
+	fence_watch_poll(other); /* not the writer */
+	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+	ck_assert_uint_eq(waiting_for_fencing(2, 3), 1);
+	struct fence_watch *writer = fence_watch_on(1, FENCING_NONE, NULL);
+	fence_watch_poll(writer);
+	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+	ck_assert_uint_eq(fence_watch_confirmed(writer), 1);
+	ck_assert_uint_eq(fence_watch_queries(writer), 0);
+	ck_assert_uint_eq(waiting_for_fencing(2, 3), 0);
+	ck_assert_uint_eq(resync_all(2), 1);
+	fence_watch_poll(writer); /* nobody waits: nothing more */
+	ck_assert_uint_eq(fence_watch_confirmed(writer), 1);
+	fence_watch_destroy(writer);
+	fence_watch_destroy(other);
+}
+END_TEST
+
+/* One query of the fencing helper, waited for and reaped. */
+static void query_once(struct fence_watch *f)
+{
+	unsigned before = fence_watch_queries(f);
+	for (int k = 0; k < FENCE_RETRY_POLLS && fence_watch_queries(f) == before; k++)
+		fence_watch_poll(f);
+	ck_assert_uint_eq(fence_watch_queries(f), before + 1);
+	siginfo_t info;
+	ck_assert_int_eq(waitid(P_ALL, 0, &info, WEXITED | WNOWAIT), 0);
+	fence_watch_poll(f);
+	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+}
+
+/* fencing = pacemaker: the regions wait while the fencer says "not fenced"
+ * (1) or cannot be asked (2), and resync once it says "fenced" (0). */
+START_TEST(test_mlog_fencing_pacemaker_waits_for_the_fencer)
+{
+	activate(3, DISK_CTR);
+	resync_all(1);
+	mark(2, 9);
+	sim_kill_node(&sim, 2);
+	ck_assert(sim_settle_all(&sim, SETTLE_STEPS));
+	for (int rc = 2; rc >= 0; rc--) {
+		struct fake_helper helper;
+		fake_helper_create(&helper, rc);
+		struct fence_watch *f = fence_watch_on(1, FENCING_PACEMAKER, helper.path);
+		query_once(f);
+		ck_assert_uint_eq(fence_watch_confirmed(f), rc == 0);
+		ck_assert_uint_eq(waiting_for_fencing(3, 2), rc != 0);
+		ck_assert_uint_eq(resync_all(3), rc == 0);
+		FILE *out = fopen(helper.out, "r");
+		unsigned asked = 0;
+		ck_assert(out && fscanf(out, "%u", &asked) == 1);
+		fclose(out);
+		ck_assert_uint_eq(asked, 2); /* the node that left */
+		fence_watch_destroy(f);
+		fake_helper_remove(&helper);
+	}
+}
+END_TEST
+
 static void add_case(Suite *s, const char *name, const TTest *test)
 {
 	check_add_case(s, name, test, setup, teardown, 60);
@@ -838,6 +915,9 @@ int main(void)
 	add_case(s, "test_mlog_two_writers_keep_region_dirty", test_mlog_two_writers_keep_region_dirty);
 	add_case(s, "test_mlog_dead_nodes_marks_are_resynced", test_mlog_dead_nodes_marks_are_resynced);
 	add_case(s, "test_mlog_cut_off_nodes_marks_stay", test_mlog_cut_off_nodes_marks_stay);
+	add_case(s, "test_mlog_fencing_none_resyncs_at_once", test_mlog_fencing_none_resyncs_at_once);
+	add_case(s, "test_mlog_fencing_pacemaker_waits_for_the_fencer",
+	         test_mlog_fencing_pacemaker_waits_for_the_fencer);
 	add_case(s, "test_mlog_new_opening_and_the_nodes_marks",
 	         test_mlog_new_opening_and_the_nodes_marks);
 	add_case(s, "test_mlog_resent_requests_are_safe", test_mlog_resent_requests_are_safe);
