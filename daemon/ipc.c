@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libqb IPC server of blkspaced. Queries are answered at once from the
- * node's state. A change is held: it goes to node_submit() with a token that
+ * node's state, and so is a fencing confirmation, with the number of logs
+ * the node passed it on to (they apply it in their own order). A change of
+ * the control state is held: it goes to node_submit() with a token that
  * names one held record (connection, request type, timer); the node answers
  * through ipc_on_reply(). Every held record keeps a reference on its libqb
  * connection; when the connection closes its records are cancelled in the
@@ -340,6 +342,35 @@ static int on_log_show(struct ipc_conn *conn, const struct ipc_req_header *h,
 	return rc;
 }
 
+/* An administrator's word that a node is off: the logs that keep its marks
+ * until it is fenced resync them. Logged at warning level whatever comes of
+ * it, since it overrides the fencer. */
+static int on_node_confirm_fenced(struct ipc_conn *conn, const struct ipc_req_header *h,
+                                  const uint8_t *payload, size_t len, struct wbuf *out)
+{
+	struct rbuf r;
+	rbuf_init(&r, payload, len);
+	uint32_t nodeid = rbuf_get_u32(&r);
+	rbuf_expect_end(&r);
+	if (rbuf_error(&r))
+		return bad_payload(conn, h, rbuf_error(&r));
+	if (nodeid == 0) {
+		conn_warn(conn, "request type %u: node id 0", h->qb.id);
+		return -EINVAL;
+	}
+	int rc = node_fence_confirmed(conn->ipc->node, nodeid);
+	if (rc < 0) {
+		qb_log(LOG_WARNING, "node %u confirmed fenced by an administrator (pid %d): "
+		       "not passed on: %s", nodeid, (int)conn->pid, blkspace_strerror(rc));
+		return rc;
+	}
+	qb_log(LOG_WARNING, "node %u confirmed fenced by an administrator (pid %d): "
+	       "%d mirror log%s its regions", nodeid, (int)conn->pid, rc,
+	       rc == 1 ? " resyncs" : "s resync");
+	wbuf_put_u32(out, (uint32_t)rc);
+	return 0;
+}
+
 /* Re-encode the checked batch as the control operation's body. */
 static int submit_properties(struct ipc_conn *conn, const struct ipc_req_header *h,
                              const struct ipc_property *props, size_t n)
@@ -387,6 +418,7 @@ static const struct {
 	[IPC_REQ_PROPERTY_LIST] = { on_property_list, 0 },
 	[IPC_REQ_LOG_LIST] = { on_log_list, 0 },
 	[IPC_REQ_LOG_SHOW] = { on_log_show, 0 },
+	[IPC_REQ_NODE_CONFIRM_FENCED] = { on_node_confirm_fenced, 0 },
 };
 
 /* Check the header of a request of size bytes, copied into *h. libqb

@@ -253,6 +253,20 @@ static void put_recovering(struct jdoc *d, struct json_object *o, const struct n
 	put(d, o, "recovering", r);
 }
 
+/* "awaiting_fencing": [{"node", "regions"}], departed nodes whose marks
+ * wait for their fencing; [] when none. */
+static struct json_object *fencing_array(struct jdoc *d, const struct node_log_info *l)
+{
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; i < l->n_fencing && i < DOMAIN_MAX_MEMBERS; i++) {
+		struct json_object *f = json_object_new_object();
+		put(d, f, "node", new_u64(l->fencing[i].nodeid));
+		put(d, f, "regions", new_u64(l->fencing[i].regions));
+		append(d, a, f);
+	}
+	return a;
+}
+
 static struct json_object *log_object(struct jdoc *d, const struct node_log_info *l)
 {
 	const struct domain_status *ds = &l->domain;
@@ -280,6 +294,7 @@ static struct json_object *log_object(struct jdoc *d, const struct node_log_info
 	put(d, o, "writer", new_u64(l->has_domain ? ds->writer : 0));
 	put(d, o, "members", u32_array(d, members, n_members));
 	put(d, o, "registered", u32_array(d, l->registry, l->n_registry));
+	put(d, o, "awaiting_fencing", fencing_array(d, l));
 	return o;
 }
 

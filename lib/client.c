@@ -249,6 +249,33 @@ int blkspace_log_show_json(struct blkspace *conn, const char *uuid, char **ret_j
 	return rc;
 }
 
+int blkspace_node_confirm_fenced(struct blkspace *conn, uint32_t nodeid, unsigned *ret_logs)
+{
+	if (!conn || nodeid == 0)
+		return BLKSPACE_E_INVALID;
+	struct wbuf w;
+	wbuf_init(&w);
+	wbuf_put_u32(&w, nodeid);
+	struct answer a;
+	int rc = wbuf_error(&w);
+	if (rc == 0)
+		rc = call(conn, IPC_REQ_NODE_CONFIRM_FENCED, 0, &w, &a);
+	wbuf_done(&w);
+	if (rc < 0)
+		return rc;
+	if (a.error < 0)
+		return a.error;
+	struct rbuf r;
+	rbuf_init(&r, a.payload, a.len);
+	uint32_t logs = rbuf_get_u32(&r);
+	rbuf_expect_end(&r);
+	if (rbuf_error(&r))
+		return BLKSPACE_E_PROTOCOL;
+	if (ret_logs)
+		*ret_logs = logs;
+	return 0;
+}
+
 /* Check a batch before it is sent: the daemon would reject it anyway, but
  * the caller deserves BLKSPACE_E_INVALID rather than a protocol error. */
 static int check_batch(const char *const *keys, const char *const *values, size_t n)

@@ -20,14 +20,15 @@
 #define IPC_MAX_MSG_BYTES (1024 * 1024)
 
 enum ipc_req_type {
-	IPC_REQ_STATUS = 1,         /* u32 flags -> JSON */
-	IPC_REQ_NODE_LIST = 2,      /* -> JSON */
-	IPC_REQ_PROPERTY_SET = 3,   /* u16 n, n x (str key, str value) -> nothing */
-	IPC_REQ_PROPERTY_UNSET = 4, /* u16 n, n x str key -> nothing */
-	IPC_REQ_PROPERTY_GET = 5,   /* str key -> str value */
-	IPC_REQ_PROPERTY_LIST = 6,  /* -> JSON */
-	IPC_REQ_LOG_LIST = 7,       /* -> JSON */
-	IPC_REQ_LOG_SHOW = 8,       /* str uuid -> JSON */
+	IPC_REQ_STATUS = 1,              /* u32 flags -> JSON */
+	IPC_REQ_NODE_LIST = 2,           /* -> JSON */
+	IPC_REQ_PROPERTY_SET = 3,        /* u16 n, n x (str key, str value) -> nothing */
+	IPC_REQ_PROPERTY_UNSET = 4,      /* u16 n, n x str key -> nothing */
+	IPC_REQ_PROPERTY_GET = 5,        /* str key -> str value */
+	IPC_REQ_PROPERTY_LIST = 6,       /* -> JSON */
+	IPC_REQ_LOG_LIST = 7,            /* -> JSON */
+	IPC_REQ_LOG_SHOW = 8,            /* str uuid -> JSON */
+	IPC_REQ_NODE_CONFIRM_FENCED = 9, /* u32 nodeid (not 0) -> u32 logs passed it on to */
 	IPC_REQ_TYPE_MAX,
 };
 

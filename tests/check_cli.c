@@ -54,6 +54,7 @@ START_TEST(test_cli_rejects_unknown_commands)
 	assert_usage("Status");
 	assert_usage("node");
 	assert_usage("node show");
+	assert_usage("node confirm-fence 2");
 	assert_usage("property frob a");
 	assert_usage("log frob");
 	assert_usage("logs");
@@ -84,6 +85,8 @@ START_TEST(test_cli_rejects_misplaced_options)
 	assert_usage("property get a --quiet");
 	assert_usage("node list --local");
 	assert_usage("node list --wait");
+	assert_usage("node confirm-fenced 2 --wait");
+	assert_usage("node confirm-fenced 2 --full");
 	assert_usage("property get a --wait=5");
 	ck_assert_ptr_nonnull(strstr((parse("node list --full"), err), "--full"));
 }
@@ -136,6 +139,25 @@ START_TEST(test_cli_rejects_operand_counts)
 }
 END_TEST
 
+START_TEST(test_cli_rejects_bad_node_ids)
+{
+	assert_usage("node confirm-fenced");
+	assert_usage("node confirm-fenced abc");
+	assert_usage("node confirm-fenced 0");
+	assert_usage("node confirm-fenced 00");
+	assert_usage("node confirm-fenced -1");
+	assert_usage("node confirm-fenced -- -1");
+	assert_usage("node confirm-fenced +2");
+	assert_usage("node confirm-fenced 2x");
+	assert_usage("node confirm-fenced 0x2");
+	assert_usage("node confirm-fenced 1.5");
+	assert_usage("node confirm-fenced 4294967296");
+	assert_usage("node confirm-fenced 99999999999999999999999");
+	assert_usage("node confirm-fenced 1 2");
+	ck_assert_ptr_nonnull(strstr((parse("node confirm-fenced abc"), err), "abc"));
+}
+END_TEST
+
 START_TEST(test_cli_parses_commands)
 {
 	ck_assert_int_eq(parse("status"), 0);
@@ -160,6 +182,14 @@ START_TEST(test_cli_parses_commands)
 	ck_assert_int_eq(args.command, CLI_CMD_LOG_LIST);
 	ck_assert_int_eq(parse("log list --output-format=json"), 0);
 	ck_assert_int_eq(args.command, CLI_CMD_LOG_LIST);
+	ck_assert_int_eq(args.format, CLI_FORMAT_JSON);
+	ck_assert_int_eq(parse("node confirm-fenced 3"), 0);
+	ck_assert_int_eq(args.command, CLI_CMD_NODE_CONFIRM_FENCED);
+	ck_assert_uint_eq(args.nodeid, 3);
+	ck_assert_int_eq(parse("--output-format=json node confirm-fenced 4294967295 --timeout=5"),
+	                 0);
+	ck_assert_int_eq(args.command, CLI_CMD_NODE_CONFIRM_FENCED);
+	ck_assert_uint_eq(args.nodeid, 4294967295u);
 	ck_assert_int_eq(args.format, CLI_FORMAT_JSON);
 	ck_assert_int_eq(parse("log show LVM-abc"), 0);
 	ck_assert_int_eq(args.command, CLI_CMD_LOG_SHOW);
@@ -265,6 +295,7 @@ int main(void)
 	add_case(s, "test_cli_rejects_misplaced_options", test_cli_rejects_misplaced_options);
 	add_case(s, "test_cli_rejects_bad_assignments", test_cli_rejects_bad_assignments);
 	add_case(s, "test_cli_rejects_operand_counts", test_cli_rejects_operand_counts);
+	add_case(s, "test_cli_rejects_bad_node_ids", test_cli_rejects_bad_node_ids);
 	add_case(s, "test_cli_parses_commands", test_cli_parses_commands);
 	add_case(s, "test_cli_parses_assignments", test_cli_parses_assignments);
 	add_case(s, "test_cli_parses_options_anywhere", test_cli_parses_options_anywhere);

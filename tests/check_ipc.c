@@ -46,6 +46,8 @@ struct node {
 	qb_loop_t *loop;
 	struct ipc *ipc;
 	int submits, cancels;
+	int fence_confirms;  /* node_fence_confirmed() calls */
+	bool fenced_2;       /* node 2's marks in log-a were passed on */
 	struct later later[MAX_LATER];
 };
 
@@ -111,7 +113,8 @@ void node_get_status(const struct node *n, struct node_status *ret_status)
 
 const struct control_state *node_control_state(const struct node *n) { return &n->cs; }
 
-/* One mirror log, "log-a", with 100 regions of which 90 are in sync. */
+/* One mirror log, "log-a", with 100 regions of which 90 are in sync; the 4
+ * regions departed node 2 had marked wait for its fencing. */
 size_t node_log_count(const struct node *n) { return 1; }
 
 int node_log_info(const struct node *n, size_t i, struct node_log_info *out)
@@ -123,7 +126,23 @@ int node_log_info(const struct node *n, size_t i, struct node_log_info *out)
 	out->region_count = 100;
 	out->in_sync = 90;
 	out->dirty = 12;
+	if (!n->fenced_2) {
+		out->n_fencing = 1;
+		out->fencing[0] = (struct node_log_fencing){ .nodeid = 2, .regions = 4 };
+	}
 	return 0;
+}
+
+/* Node 2 is waited for in log-a (once); node 13 fails; others: no log. */
+int node_fence_confirmed(struct node *n, uint32_t nodeid)
+{
+	n->fence_confirms++;
+	if (nodeid == 13)
+		return -EIO;
+	if (nodeid != 2 || n->fenced_2)
+		return 0;
+	n->fenced_2 = true;
+	return 1;
 }
 
 int node_log_find(const struct node *n, const char *uuid, struct node_log_info *out)
@@ -283,6 +302,49 @@ START_TEST(test_ipc_rejects_malformed_requests)
 }
 END_TEST
 
+static int confirm_fenced_scenario(void)
+{
+	qb_ipcc_connection_t *c = qb_ipcc_connect(service, IPC_MAX_MSG_BYTES);
+	if (!c)
+		return 100;
+	uint8_t id[5] = { 7, 0, 0, 0, 0 }, zero[4] = { 0 };
+	EXPECT(raw_request(c, IPC_REQ_NODE_CONFIRM_FENCED, 1, 0, NULL, 0, 0) == BLKSPACE_E_PROTOCOL);
+	EXPECT(raw_request(c, IPC_REQ_NODE_CONFIRM_FENCED, 1, 0, id, 3, 0) == BLKSPACE_E_PROTOCOL);
+	EXPECT(raw_request(c, IPC_REQ_NODE_CONFIRM_FENCED, 1, 0, id, 5, 0) == BLKSPACE_E_PROTOCOL);
+	EXPECT(raw_request(c, IPC_REQ_NODE_CONFIRM_FENCED, 1, 0, zero, 4, 0) == -EINVAL);
+	EXPECT(raw_request(c, IPC_REQ_NODE_CONFIRM_FENCED, 1, IPC_F_WAIT_QUORUM, id, 4, 0) ==
+	       -EOPNOTSUPP);
+	/* the daemon keeps serving: well-formed ones, raw and through the library */
+	EXPECT(raw_request(c, IPC_REQ_NODE_CONFIRM_FENCED, 1, 0, id, 4, 0) == 0);
+	qb_ipcc_disconnect(c);
+	struct blkspace *conn = client();
+	unsigned logs = 99;
+	char *json = NULL;
+	EXPECT(blkspace_node_confirm_fenced(conn, 42, &logs) == 0 && logs == 0);
+	EXPECT(blkspace_node_confirm_fenced(conn, 0, &logs) == BLKSPACE_E_INVALID);
+	EXPECT(blkspace_node_confirm_fenced(conn, 13, &logs) == -EIO);
+	EXPECT(blkspace_log_show_json(conn, "log-a", &json) == 0);
+	EXPECT(json && strstr(json, "\"awaiting_fencing\":[{\"node\":2,\"regions\":4}]"));
+	free(json);
+	EXPECT(blkspace_node_confirm_fenced(conn, 2, &logs) == 0 && logs == 1);
+	EXPECT(blkspace_node_confirm_fenced(conn, 2, NULL) == 0);
+	EXPECT(blkspace_log_list_json(conn, &json) == 0);
+	EXPECT(json && strstr(json, "\"awaiting_fencing\":[]"));
+	free(json);
+	blkspace_disconnect(conn);
+	return failures;
+}
+
+START_TEST(test_ipc_checks_confirm_fenced)
+{
+	run_client(confirm_fenced_scenario);
+	/* only the five well-formed requests reached the node */
+	ck_assert_int_eq(node.fence_confirms, 5);
+	ck_assert(node.fenced_2);
+	ck_assert_int_eq(node.submits, 0);
+}
+END_TEST
+
 START_TEST(test_ipc_create_fails_on_taken_name)
 {
 	struct ipc *second = NULL;
@@ -432,6 +494,7 @@ int main(void)
 	Suite *s = suite_create("ipc");
 	add_case(s, "test_ipc_create_fails_on_taken_name", test_ipc_create_fails_on_taken_name);
 	add_case(s, "test_ipc_rejects_malformed_requests", test_ipc_rejects_malformed_requests);
+	add_case(s, "test_ipc_checks_confirm_fenced", test_ipc_checks_confirm_fenced);
 	add_case(s, "test_ipc_answers_queries_and_changes", test_ipc_answers_queries_and_changes);
 	add_case(s, "test_ipc_times_out_held_requests", test_ipc_times_out_held_requests);
 	add_case(s, "test_ipc_cancels_when_client_goes", test_ipc_cancels_when_client_goes);

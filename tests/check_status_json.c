@@ -239,6 +239,9 @@ START_TEST(test_status_json_log_list_sorted_with_counts)
 	struct node_log_info logs[2];
 	fill_log(&logs[0], "zz-log", false);
 	fill_log(&logs[1], "aa-log", true);
+	logs[1].n_fencing = 2;
+	logs[1].fencing[0] = (struct node_log_fencing){ .nodeid = 4, .regions = 2 };
+	logs[1].fencing[1] = (struct node_log_fencing){ .nodeid = 5, .regions = 1 };
 	char *text = NULL;
 	int rc = status_json_log_list(logs, 2, &text);
 	load(rc, text);
@@ -258,6 +261,11 @@ START_TEST(test_status_json_log_list_sorted_with_counts)
 	struct json_object *second = json_object_array_get_idx(a, 1), *rec;
 	ck_assert(json_object_object_get_ex(second, "recovering", &rec));
 	ck_assert_ptr_null(rec); /* JSON null: nothing is being resynced */
+	struct json_object *fencing = get(first, "awaiting_fencing");
+	ck_assert_int_eq(json_object_array_length(fencing), 2);
+	ck_assert_int_eq(get_int(json_object_array_get_idx(fencing, 1), "node"), 5);
+	ck_assert_int_eq(get_int(json_object_array_get_idx(fencing, 1), "regions"), 1);
+	ck_assert_int_eq(json_object_array_length(get(second, "awaiting_fencing")), 0);
 	rc = status_json_log_list(NULL, 0, &text);
 	load(rc, text);
 	ck_assert_int_eq(json_object_array_length(get(doc, "logs")), 0);

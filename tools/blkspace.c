@@ -13,6 +13,7 @@ typedef int command_fn(const struct cli_args *a);
 static command_fn *const commands[] = {
 	[CLI_CMD_STATUS] = cli_status,
 	[CLI_CMD_NODE_LIST] = cli_node_list,
+	[CLI_CMD_NODE_CONFIRM_FENCED] = cli_node_confirm_fenced,
 	[CLI_CMD_PROPERTY_LIST] = cli_property_list,
 	[CLI_CMD_PROPERTY_SET] = cli_property_set,
 	[CLI_CMD_PROPERTY_UNSET] = cli_property_unset,

@@ -173,7 +173,10 @@ static enum cli_command find_command(enum cli_noun noun, const char *verb)
 	case CLI_NOUN_STATUS:
 		return CLI_CMD_STATUS;
 	case CLI_NOUN_NODE:
-		return verb && strcmp(verb, "list") == 0 ? CLI_CMD_NODE_LIST : CLI_CMD_NONE;
+		if (verb && strcmp(verb, "list") == 0)
+			return CLI_CMD_NODE_LIST;
+		return verb && strcmp(verb, "confirm-fenced") == 0 ? CLI_CMD_NODE_CONFIRM_FENCED
+		                                                   : CLI_CMD_NONE;
 	case CLI_NOUN_PROPERTY:
 		if (!verb || strcmp(verb, "list") == 0)
 			return CLI_CMD_PROPERTY_LIST;
@@ -221,8 +224,21 @@ static int check_key(const char *key, char *err, size_t errsz)
 	return 0;
 }
 
-/* Operands of the resolved command: count and form. */
-static int check_operands(const struct cli_args *a, char *err, size_t errsz)
+/* A node id: decimal digits only (no sign, no spaces), 1..UINT32_MAX. */
+static int parse_nodeid(const char *arg, uint32_t *ret, char *err, size_t errsz)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (arg[0] < '0' || arg[0] > '9' || *end || errno || v == 0 || v > UINT32_MAX)
+		return usage(err, errsz, "'%s' is not a node id (a number from 1 to %u)", arg,
+		             UINT32_MAX);
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+/* Operands of the resolved command: count and form; a NODEID is stored. */
+static int check_operands(struct cli_args *a, char *err, size_t errsz)
 {
 	char key[BLKSPACE_PROPERTY_KEY_MAX + 1];
 	const char *value;
@@ -246,6 +262,10 @@ static int check_operands(const struct cli_args *a, char *err, size_t errsz)
 		if (n != 1)
 			return usage(err, errsz, "property get needs exactly one KEY");
 		return check_key(a->operands[0], err, errsz);
+	case CLI_CMD_NODE_CONFIRM_FENCED:
+		if (n != 1)
+			return usage(err, errsz, "node confirm-fenced needs exactly one NODEID");
+		return parse_nodeid(a->operands[0], &a->nodeid, err, errsz);
 	case CLI_CMD_LOG_SHOW:
 		if (n != 1)
 			return usage(err, errsz, "log show needs exactly one UUID");

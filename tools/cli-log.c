@@ -54,6 +54,19 @@ static void print_table(struct json_object *logs)
 	}
 }
 
+/* One line per departed node whose marked regions wait for its fencing. */
+static void print_fencing(struct json_object *l)
+{
+	struct json_object *a = cli_json_get(l, "awaiting_fencing");
+	size_t n = a && json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *f = json_object_array_get_idx(a, i);
+		uint64_t regions = cli_json_u64(f, "regions");
+		printf("waiting for fencing: node %" PRIu64 " (%" PRIu64 " marked region%s)\n",
+		       cli_json_u64(f, "node"), regions, regions == 1 ? "" : "s");
+	}
+}
+
 static void print_details(struct json_object *l)
 {
 	char members[256], registered[256], recovering[64];
@@ -79,6 +92,7 @@ static void print_details(struct json_object *l)
 	printf("writer:      %" PRIu64 "\n", cli_json_u64(l, "writer"));
 	printf("members:     %s\n", members);
 	printf("registered:  %s\n", registered);
+	print_fencing(l);
 }
 
 /* Fetch a document with call, print it (JSON, or with text), exit code. */

@@ -54,6 +54,7 @@ static const char usage_main[] =
         "Commands:\n"
         "    status [--full] [--local] [--quiet]   status of this node and the cluster\n"
         "    node list                             configured and member nodes\n"
+        "    node confirm-fenced NODEID            confirm that a node is off or fenced\n"
         "    property [list]                       all cluster properties\n"
         "    property get KEY                      the value of one property\n"
         "    property set KEY=VALUE...             set properties (atomically)\n"
@@ -85,9 +86,14 @@ static const char usage_status[] =
 
 static const char usage_node[] =
         "Usage: blkspace node list\n"
-        "List the configured nodes and the members of the cluster: id, name, whether\n"
+        "       blkspace node confirm-fenced NODEID\n"
+        "list: the configured nodes and the members of the cluster: id, name, whether\n"
         "configured, online (cluster engine member), member (of the blkspace control\n"
-        "domain) and the daemon incarnation.\n";
+        "domain) and the daemon incarnation.\n"
+        "confirm-fenced: confirm that node NODEID is powered off or fenced. The mirror\n"
+        "logs that keep the regions it had marked until it is fenced then resync them.\n"
+        "Use it only when you know the node is off: normally blkspaced learns it from\n"
+        "Pacemaker's fencer (fencing = pacemaker in blkspaced.conf).\n";
 
 static const char usage_property[] =
         "Usage: blkspace property [list]\n"
@@ -109,7 +115,8 @@ static const char usage_log[] =
         "asked blkspaced to serve (dm-log-userspace, clustered-core or clustered-disk).\n"
         "list prints one line per log: uuid, type, regions, in sync, dirty (not clean),\n"
         "writer and members of its log domain; show adds the region size, the log\n"
-        "device, the nodes that resumed the log and the region being resynced.\n";
+        "device, the nodes that resumed the log, the region being resynced and the\n"
+        "departed nodes whose marked regions wait for their fencing.\n";
 
 void cli_print_help(enum cli_noun noun)
 {

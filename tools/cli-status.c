@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* blkspace status and blkspace node list: fetch the daemon's JSON document,
- * print it as text or as it is, and turn ready/primary into the exit code.
- * status --wait polls (also while the daemon is not reachable yet). */
+/* blkspace status and blkspace node list|confirm-fenced: fetch the daemon's
+ * JSON document, print it as text or as it is, and turn ready/primary into
+ * the exit code. status --wait polls (also while the daemon is not reachable
+ * yet). */
 #include "config.h"
 
 #include "cli.h"
@@ -195,4 +196,42 @@ int cli_node_list(const struct cli_args *a)
 		print_node_table(cli_json_get(doc, "nodes"));
 	json_object_put(doc);
 	return CLI_EXIT_OK;
+}
+
+static int print_confirm_json(uint32_t nodeid, unsigned logs)
+{
+	struct json_object *doc = json_object_new_object();
+	struct json_object *api = json_object_new_int(BLKSPACE_API_VERSION);
+	struct json_object *node = json_object_new_uint64(nodeid);
+	struct json_object *count = json_object_new_uint64(logs);
+	int rc = doc && api && node && count ? 0 : -ENOMEM;
+	if (rc == 0) {
+		/* Adding a new key to an object fails only without memory. */
+		json_object_object_add(doc, "api_version", api);
+		json_object_object_add(doc, "node", node);
+		json_object_object_add(doc, "logs", count);
+		cli_json_print(doc);
+	} else {
+		json_object_put(api);
+		json_object_put(node);
+		json_object_put(count);
+	}
+	json_object_put(doc);
+	return rc;
+}
+
+int cli_node_confirm_fenced(const struct cli_args *a)
+{
+	struct blkspace *conn = NULL;
+	unsigned logs = 0;
+	int rc = cli_connect(a, 0, &conn);
+	if (rc == 0)
+		rc = blkspace_node_confirm_fenced(conn, a->nodeid, &logs);
+	blkspace_disconnect(conn);
+	if (rc == 0 && a->format == CLI_FORMAT_JSON)
+		rc = print_confirm_json(a->nodeid, logs);
+	else if (rc == 0)
+		printf("node %" PRIu32 ": fencing confirmed to %u mirror log%s\n", a->nodeid, logs,
+		       logs == 1 ? "" : "s");
+	return rc < 0 ? cli_fail("cannot confirm the fencing of the node", rc) : CLI_EXIT_OK;
 }

@@ -37,6 +37,7 @@ enum cli_command {
 	CLI_CMD_NONE, /* only --help or --version */
 	CLI_CMD_STATUS,
 	CLI_CMD_NODE_LIST,
+	CLI_CMD_NODE_CONFIRM_FENCED,
 	CLI_CMD_PROPERTY_LIST,
 	CLI_CMD_PROPERTY_SET,
 	CLI_CMD_PROPERTY_UNSET,
@@ -63,6 +64,7 @@ struct cli_args {
 	int timeout_s;  /* --timeout=SECONDS; -1 when not given, 0 no limit */
 	size_t n_operands;
 	char **operands; /* after the verb: KEY=VALUE or KEY words, in argv */
+	uint32_t nodeid; /* node confirm-fenced: the checked NODEID operand */
 };
 
 /* Parse argv (argv[0] is the program). Global options may stand anywhere;
@@ -106,6 +108,7 @@ int cli_connect(const struct cli_args *a, int fallback_ms, struct blkspace **ret
 /* Commands: each returns an exit code. */
 int cli_status(const struct cli_args *a);
 int cli_node_list(const struct cli_args *a);
+int cli_node_confirm_fenced(const struct cli_args *a);
 int cli_property_list(const struct cli_args *a);
 int cli_property_set(const struct cli_args *a);
 int cli_property_unset(const struct cli_args *a);

@@ -91,6 +91,14 @@ int blkspace_property_list_json(struct blkspace *conn, char **ret_json);
 int blkspace_log_list_json(struct blkspace *conn, char **ret_json);
 int blkspace_log_show_json(struct blkspace *conn, const char *uuid, char **ret_json);
 
+/* An administrator confirms that node nodeid (not 0) is powered off or
+ * fenced (see blkspace(8), "node confirm-fenced"). Every mirror log here
+ * that keeps the regions the node had marked until its fencing then resyncs
+ * them; *ret_logs (may be NULL) is how many logs did (0: none waited for that
+ * node). Only for a node known to be off: resyncing regions a live node
+ * still writes corrupts the mirror. */
+int blkspace_node_confirm_fenced(struct blkspace *conn, uint32_t nodeid, unsigned *ret_logs);
+
 /* Is key a valid property name (1..BLKSPACE_PROPERTY_KEY_MAX bytes of
  * [A-Za-z0-9_.-], starting with a letter)? */
 int blkspace_property_key_is_valid(const char *key);
