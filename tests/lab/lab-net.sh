@@ -84,8 +84,8 @@ lab_write_node_dirs() {
 			"$d"/log/{corosync,blkspace}
 		cp "$LAB_DIR/corosync.conf" "$d/etc-corosync/corosync.conf"
 		install -m 0400 "$LAB_DIR/authkey" "$d/etc-corosync/authkey"
-		printf 'transport = cpg\nlog_level = %s\nkernel_link = %s\n' "$LAB_LOG_LEVEL" \
-			"$LAB_KERNEL_LINK" >"$d/etc-blkspace/blkspaced.conf"
+		printf 'transport = cpg\nlog_level = %s\nkernel_link = %s\nfencing = %s\n' \
+			"$LAB_LOG_LEVEL" "$LAB_KERNEL_LINK" "$LAB_FENCING" >"$d/etc-blkspace/blkspaced.conf"
 		chmod 0755 "$d/run"
 	done
 }

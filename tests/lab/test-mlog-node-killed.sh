@@ -1,7 +1,9 @@
 #!/bin/bash
 # kill -9 of a daemon that has regions marked: the survivors see it leave
 # the log and its marked regions become out of sync (a write may have
-# reached one mirror leg only). IN_SYNC says so to a kernel that has not
+# reached one mirror leg only), but stay marked, unresynced, until the node
+# is known to be fenced (lab: fencing = pacemaker without Pacemaker, so an
+# administrator's `blkspace node confirm-fenced`). IN_SYNC says so to a kernel that has not
 # been told every region is in sync; one that has (a full SYNC_COUNT) keeps
 # hearing 1 until IS_REMOTE_RECOVERING gives it a lower hint, so that it
 # writes those regions with a mark. GET_RESYNC_WORK / SET_REGION_SYNC from a
@@ -39,9 +41,20 @@ check "disk: regions 2 5 6 dirty, the others clean" \
 for n in 1 2; do
 	check "node $n: log members and registered 1,2" wait_for 20 log_is "$n" "$uuid" \
 		'l["members"], l["registered"]' '[1, 2] [1, 2]'
-	check "node $n: node 3's marks are out of sync: 0 marked, 3 dirty, 5 in sync" \
-		log_is "$n" "$uuid" 'l["marked"], l["dirty"], l["in_sync"]' "0 3 5"
+	check "node $n: node 3's marks wait for its fencing: 3 marked, 3 dirty, 5 in sync" \
+		log_is "$n" "$uuid" 'l["marked"], l["dirty"], l["in_sync"]' "3 3 5"
+	check "node $n: log show: waiting for node 3, 3 regions" log_is "$n" "$uuid" \
+		'[(w["node"], w["regions"]) for w in l["awaiting_fencing"]]' "[(3, 3)]"
 	check "node $n: SYNC_COUNT 5" ulog_is 5 "$n" "$uuid" sync_count
+done
+check "node 2: GET_RESYNC_WORK: none while node 3 may still write" \
+	ulog_is "work=0 region=0" 2 "$uuid" resync_work
+sleep 3 # the writer asked the fencer (none runs here) a few times meanwhile
+check "node 1: still 3 marked 3 s later" log_is 1 "$uuid" 'l["marked"]' 3
+check "node 1: blkspace node confirm-fenced 3" "$L" exec 1 blkspace node confirm-fenced 3
+for n in 1 2; do
+	check "node $n: then 0 marked, 3 dirty, 5 in sync, nobody awaited" wait_for 10 log_is "$n" "$uuid" \
+		'l["marked"], l["dirty"], l["in_sync"], l["awaiting_fencing"]' "0 3 5 []"
 done
 for r in 2 5 6; do
 	check "node 2: IN_SYNC $r = 0" ulog_is 0 2 "$uuid" in_sync "$r"
