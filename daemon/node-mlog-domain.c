@@ -122,10 +122,13 @@ static bool waiting_for(const struct mlog_local *l, uint16_t op)
 
 /* --- the writer ---------------------------------------------------------------------- */
 
+/* The lowest member of a log someone registered: a node alone in a
+ * partition where nobody opened the log (it may not, without quorum) must
+ * not read or write the shared disk log that others use elsewhere. */
 static bool is_writer(const struct mlog_local *l)
 {
 	return l->has_domain && domain_is_active(l->nd.domain) &&
-	       domain_writer(l->nd.domain) == l->node->nodeid;
+	       domain_writer(l->nd.domain) == l->node->nodeid && mlog_replica(l)->n_registry;
 }
 
 struct pending_marks {
