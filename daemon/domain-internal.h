@@ -117,6 +117,7 @@ struct domain {
 	uint64_t durable_seq;   /* log durable through here */
 	uint64_t announced_seq; /* last receipt we multicast in this epoch */
 	bool receipt_due;       /* logged entries of others (or an activation) await our receipt */
+	bool receipt_lazy;      /* our latest receipt went out lazily: the host may hold it */
 	bool dirty;             /* persist() called since the last commit */
 	unsigned records;       /* journal records since the last snapshot */
 
@@ -141,6 +142,8 @@ struct domain {
 
 /* domain.c */
 void domain_send(struct domain *d, uint16_t type, uint64_t rid, const struct wbuf *payload);
+/* A receipt that nobody waits for: it may ride on our next message. */
+void domain_send_receipt_lazily(struct domain *d);
 struct member *domain_member(struct domain *d, uint32_t nodeid);
 bool domain_is_quorate_config(const struct domain *d);
 void domain_changed(struct domain *d);

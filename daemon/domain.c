@@ -134,8 +134,8 @@ uint32_t domain_writer(const struct domain *d)
 	return d->phase != DOMAIN_OUTSIDE && d->n_members ? d->members[0].nodeid : 0;
 }
 
-/* Multicast a message of this domain, our receipt piggy-backed. */
-void domain_send(struct domain *d, uint16_t type, uint64_t rid, const struct wbuf *payload)
+/* Encode a message of this domain into d->scratch, our receipt piggy-backed. */
+static int encode(struct domain *d, uint16_t type, uint64_t rid, const struct wbuf *payload)
 {
 	struct wire_header h = {
 		.version = WIRE_PROTO_MAX,
@@ -160,12 +160,36 @@ void domain_send(struct domain *d, uint16_t type, uint64_t rid, const struct wbu
 	if (payload)
 		wbuf_put_bytes(w, payload->data, payload->len);
 	int rc = wire_finish(w);
-	if (rc < 0) {
+	if (rc < 0)
 		dlog(d, LOG_ERR, "cannot encode %s message: %s", wire_type_name(type),
 		     blkspace_strerror(rc));
-		return;
+	return rc;
+}
+
+void domain_send(struct domain *d, uint16_t type, uint64_t rid, const struct wbuf *payload)
+{
+	if (encode(d, type, rid, payload) == 0) {
+		d->receipt_lazy = false; /* the host drops a held receipt: this one is newer */
+		d->env->send(d->host, d->scratch.data, d->scratch.len);
 	}
-	d->env->send(d->host, w->data, w->len);
+}
+
+void domain_send_receipt_lazily(struct domain *d)
+{
+	if (encode(d, WIRE_STABLE, 0, NULL) < 0)
+		return;
+	if (d->env->send_lazy) {
+		d->receipt_lazy = true;
+		d->env->send_lazy(d->host, d->scratch.data, d->scratch.len);
+	} else {
+		d->env->send(d->host, d->scratch.data, d->scratch.len);
+	}
+}
+
+void domain_flush_receipt(struct domain *d)
+{
+	if (d->receipt_lazy)
+		domain_send(d, WIRE_STABLE, 0, NULL);
 }
 
 static int cmp_member_id(const void *a, const void *b)

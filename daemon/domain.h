@@ -68,6 +68,10 @@ struct domain_service_ops {
 struct domain_env {
 	/* Multicast msg to the group (agreed order, FIFO, never dropped). */
 	void (*send)(void *host, const void *msg, size_t len);
+	/* Optional: the same, but the host may hold msg a little and drop it
+	 * when another message of the group goes out first (that one carries a
+	 * newer receipt). NULL: send at once. */
+	void (*send_lazy)(void *host, const void *msg, size_t len);
 	/* Append a journal record; the host makes everything appended durable
 	 * at the end of the current batch and then calls domain_persisted(). */
 	void (*persist)(void *host, const void *rec, size_t len);
@@ -157,6 +161,9 @@ void domain_on_disconnect(struct domain *d);
 /* The host calls this after every batch of deliveries (one dispatch), once
  * everything persisted so far is durable; also when nothing was persisted. */
 void domain_persisted(struct domain *d);
+/* Send a receipt the host may still hold (see send_lazy) now: before
+ * leaving the group, when the others must have it. */
+void domain_flush_receipt(struct domain *d);
 /* True when persist() was called since the last domain_persisted(). */
 bool domain_needs_commit(const struct domain *d);
 

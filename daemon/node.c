@@ -31,6 +31,18 @@ static void env_send(void *host, const void *msg, size_t len)
 		       domain_name(nd->domain), blkspace_strerror(rc));
 }
 
+static void env_send_lazy(void *host, const void *msg, size_t len)
+{
+	struct node_domain *nd = host;
+	const struct transport_ops *t = nd->node->p.transport;
+	if (!nd->group)
+		return;
+	int rc = t->send_lazy ? t->send_lazy(nd->group, msg, len) : t->send(nd->group, msg, len);
+	if (rc < 0)
+		qb_log(LOG_WARNING, "%s: send failed: %s, the domain resynchronises at the next change",
+		       domain_name(nd->domain), blkspace_strerror(rc));
+}
+
 static void env_persist(void *host, const void *rec, size_t len)
 {
 	struct node_domain *nd = host;
@@ -56,6 +68,7 @@ static void env_changed(void *host) {}
 
 static const struct domain_env node_domain_env = {
 	.send = env_send,
+	.send_lazy = env_send_lazy,
 	.persist = env_persist,
 	.save_snapshot = env_save_snapshot,
 	.reply = env_reply,
@@ -154,6 +167,7 @@ void node_domain_leave(struct node_domain *nd)
 		nd->left = true; /* not in the group (corosync gone): nothing to leave */
 		nd->hooks->on_left(nd);
 	} else {
+		domain_flush_receipt(nd->domain);
 		nd->node->p.transport->leave(nd->group);
 	}
 }

@@ -41,6 +41,7 @@ struct simnet_group {
 	struct transport_callbacks cb;
 	void *cb_data;
 	struct msgq outbox;
+	struct simmsg *lazy; /* simnet_send_lazy(): released by a later step, dropped by a send */
 	struct config *config;
 };
 
@@ -146,9 +147,16 @@ static size_t min_cursor(const struct config *c)
 	return lo;
 }
 
+static void lazy_drop(struct simnet_group *g)
+{
+	free(g->lazy);
+	g->lazy = NULL;
+}
+
 static void ep_free(struct simnet_group *g)
 {
 	q_clear(&g->outbox);
+	lazy_drop(g);
 	free(g);
 }
 
@@ -183,6 +191,7 @@ void simnet_node_kill(struct simnet *net, uint32_t node)
 		if (g->node == node && g->pid == net->nodes[node].pid) {
 			g->dead = true;
 			q_clear(&g->outbox);
+			lazy_drop(g);
 		}
 	}
 }
@@ -238,19 +247,40 @@ int simnet_join(struct simnet *net, uint32_t node, const char *group,
 	return 0;
 }
 
+static struct simmsg *msg_new(struct simnet_group *g, const void *msg, size_t len)
+{
+	struct simmsg *m = malloc(sizeof(*m) + len);
+	if (!m)
+		return NULL;
+	m->from = g;
+	m->crossed = false;
+	m->len = len;
+	memcpy(m->data, msg, len);
+	return m;
+}
+
 int simnet_send(struct simnet_group *g, const void *msg, size_t len)
 {
 	/* as with CPG: once the leave is asked for, nothing more goes out */
 	if (g->dead || g->state == EP_GONE || g->state == EP_LEAVING)
 		return -ENOTCONN;
-	struct simmsg *m = malloc(sizeof(*m) + len);
+	struct simmsg *m = msg_new(g, msg, len);
 	if (!m)
 		return -ENOMEM;
-	m->from = g;
-	m->crossed = false;
-	m->len = len;
-	memcpy(m->data, msg, len);
+	lazy_drop(g);
 	q_push(&g->outbox, m);
+	return 0;
+}
+
+int simnet_send_lazy(struct simnet_group *g, const void *msg, size_t len)
+{
+	if (g->dead || g->state == EP_GONE || g->state == EP_LEAVING)
+		return -ENOTCONN;
+	struct simmsg *m = msg_new(g, msg, len);
+	if (!m)
+		return -ENOMEM;
+	lazy_drop(g);
+	g->lazy = m;
 	return 0;
 }
 
@@ -494,7 +524,7 @@ size_t simnet_in_flight(const struct simnet *net)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < net->n_eps; i++)
-		n += net->eps[i]->outbox.n;
+		n += net->eps[i]->outbox.n + (net->eps[i]->lazy != NULL);
 	for (size_t i = 0; i < net->n_configs; i++)
 		n += net->configs[i]->ring_n - min_cursor(net->configs[i]);
 	return n;
@@ -537,7 +567,7 @@ bool simnet_step(struct simnet *net)
 {
 	size_t candidates = 0;
 	for (size_t i = 0; i < net->n_eps; i++)
-		candidates += net->eps[i]->outbox.n && net->eps[i]->config;
+		candidates += (net->eps[i]->outbox.n || net->eps[i]->lazy) && net->eps[i]->config;
 	for (size_t i = 0; i < net->n_configs; i++)
 		for (size_t m = 0; m < net->configs[i]->n; m++)
 			candidates += member_can_deliver(net->configs[i], m);
@@ -546,9 +576,13 @@ bool simnet_step(struct simnet *net)
 	size_t pick = prng_below(&net->rng, candidates);
 	for (size_t i = 0; i < net->n_eps; i++) {
 		struct simnet_group *g = net->eps[i];
-		if (!(g->outbox.n && g->config))
+		if (!((g->outbox.n || g->lazy) && g->config))
 			continue;
 		if (pick-- == 0) {
+			if (g->lazy) { /* its time is up: it goes out after what is queued */
+				q_push(&g->outbox, g->lazy);
+				g->lazy = NULL;
+			}
 			ring_push(g->config, q_pop(&g->outbox));
 			return true;
 		}

@@ -64,6 +64,8 @@ int simnet_join(struct simnet *net, uint32_t node, const char *group,
                 const struct transport_callbacks *cb, void *cb_data,
                 struct simnet_group **ret_group);
 int simnet_send(struct simnet_group *g, const void *msg, size_t len);
+/* Held until a later step releases it; dropped if a send comes first. */
+int simnet_send_lazy(struct simnet_group *g, const void *msg, size_t len);
 int simnet_leave(struct simnet_group *g);
 /* Detach without callbacks (the owner is being destroyed). */
 void simnet_group_destroy(struct simnet_group *g);

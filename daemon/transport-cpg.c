@@ -48,6 +48,9 @@ struct transport_group {
 	bool in_dispatch; /* inside on_fd: destroy only marks */
 	bool destroyed;
 	struct out_msg *head, *tail;
+	struct out_msg *lazy; /* send_lazy(): queued when its timer ends, dropped by a send */
+	qb_loop_timer_handle lazy_timer;
+	bool lazy_armed;
 	qb_loop_timer_handle retry_timer;
 	bool retry_armed;
 	qb_loop_timer_handle reconnect_timer;
@@ -112,8 +115,19 @@ static void queue_clear(struct transport_group *g)
 static void schedule_reconnect(struct transport_group *g);
 static void flush(struct transport_group *g);
 
+static void lazy_drop(struct transport_group *g)
+{
+	if (g->lazy_armed) {
+		qb_loop_timer_del(g->b->loop, g->lazy_timer);
+		g->lazy_armed = false;
+	}
+	free(g->lazy);
+	g->lazy = NULL;
+}
+
 static void disconnect(struct transport_group *g, bool notify)
 {
+	lazy_drop(g);
 	if (g->retry_armed) {
 		qb_loop_timer_del(g->b->loop, g->retry_timer);
 		g->retry_armed = false;
@@ -305,16 +319,19 @@ static int cpg_join_group(void *backend, const char *group, const struct transpo
 	return 0;
 }
 
-static int cpg_send(struct transport_group *g, const void *msg, size_t len)
+static struct out_msg *out_msg_new(const void *msg, size_t len)
 {
-	if (!g->joined)
-		return -ENOTCONN;
 	struct out_msg *m = malloc(sizeof(*m) + len);
 	if (!m)
-		return -ENOMEM;
+		return NULL;
 	m->next = NULL;
 	m->len = len;
 	memcpy(m->data, msg, len);
+	return m;
+}
+
+static void enqueue(struct transport_group *g, struct out_msg *m)
+{
 	if (g->tail)
 		g->tail->next = m;
 	else
@@ -322,6 +339,48 @@ static int cpg_send(struct transport_group *g, const void *msg, size_t len)
 	g->tail = m;
 	if (!g->retry_armed)
 		flush(g);
+}
+
+static int cpg_send(struct transport_group *g, const void *msg, size_t len)
+{
+	if (!g->joined)
+		return -ENOTCONN;
+	struct out_msg *m = out_msg_new(msg, len);
+	if (!m)
+		return -ENOMEM;
+	lazy_drop(g); /* this message makes it redundant */
+	enqueue(g, m);
+	return 0;
+}
+
+static void on_lazy_timer(void *data)
+{
+	struct transport_group *g = data;
+	struct out_msg *m = g->lazy;
+	g->lazy_armed = false;
+	g->lazy = NULL;
+	if (m && g->joined)
+		enqueue(g, m);
+	else
+		free(m);
+}
+
+static int cpg_send_lazy(struct transport_group *g, const void *msg, size_t len)
+{
+	if (!g->joined)
+		return -ENOTCONN;
+	struct out_msg *m = out_msg_new(msg, len);
+	if (!m)
+		return -ENOMEM;
+	free(g->lazy);
+	g->lazy = m;
+	if (!g->lazy_armed && qb_loop_timer_add(g->b->loop, QB_LOOP_HIGH, TRANSPORT_LAZY_NS, g,
+	                                        on_lazy_timer, &g->lazy_timer) == 0)
+		g->lazy_armed = true;
+	if (!g->lazy_armed) {
+		g->lazy = NULL;
+		enqueue(g, m); /* no timer: send it now */
+	}
 	return 0;
 }
 
@@ -351,6 +410,7 @@ const struct transport_ops cpg_transport_ops = {
 	.local_nodeid = cpg_local_nodeid,
 	.join = cpg_join_group,
 	.send = cpg_send,
+	.send_lazy = cpg_send_lazy,
 	.leave = cpg_leave_group,
 	.destroy = cpg_destroy_group,
 };

@@ -26,6 +26,11 @@ static int sim_send(struct transport_group *g, const void *msg, size_t len)
 	return simnet_send((struct simnet_group *)g, msg, len);
 }
 
+static int sim_send_lazy(struct transport_group *g, const void *msg, size_t len)
+{
+	return simnet_send_lazy((struct simnet_group *)g, msg, len);
+}
+
 static int sim_leave(struct transport_group *g) { return simnet_leave((struct simnet_group *)g); }
 
 static void sim_destroy(struct transport_group *g) { simnet_group_destroy((struct simnet_group *)g); }
@@ -35,6 +40,7 @@ const struct transport_ops sim_transport_ops = {
 	.local_nodeid = sim_local_nodeid,
 	.join = sim_join,
 	.send = sim_send,
+	.send_lazy = sim_send_lazy,
 	.leave = sim_leave,
 	.destroy = sim_destroy,
 };

@@ -9,7 +9,10 @@
  * dispatch at a time; on_batch_end() follows every dispatch that delivered
  * something. After on_disconnect() the backend rejoins by itself and the next
  * on_confchg() includes us again. destroy() may be called from a callback:
- * no callback for that group follows. */
+ * no callback for that group follows. send_lazy() (optional) may hold the
+ * message up to TRANSPORT_LAZY_NS and drops it when another message of the
+ * group is sent first: only for messages that any later one makes redundant
+ * (a receipt: every message carries the sender's latest). */
 #ifndef BLKSPACE_TRANSPORT_H
 #define BLKSPACE_TRANSPORT_H
 
@@ -20,6 +23,8 @@
 #include "domain.h"
 
 struct transport_group;
+
+#define TRANSPORT_LAZY_NS (2 * 1000 * 1000ull) /* 2 ms */
 
 struct transport_callbacks {
 	void (*on_deliver)(void *data, uint32_t nodeid, const void *msg, size_t len);
@@ -35,6 +40,7 @@ struct transport_ops {
 	int (*join)(void *backend, const char *group, const struct transport_callbacks *cb,
 	            void *cb_data, struct transport_group **ret_group);
 	int (*send)(struct transport_group *g, const void *msg, size_t len);
+	int (*send_lazy)(struct transport_group *g, const void *msg, size_t len); /* or NULL */
 	/* Leave the group; a final on_confchg() without us follows. */
 	int (*leave)(struct transport_group *g);
 	/* Forget the group at once, without callbacks; accepts NULL. */
