@@ -259,7 +259,9 @@ static struct simmsg *msg_new(struct simnet_group *g, const void *msg, size_t le
 	return m;
 }
 
-int simnet_send(struct simnet_group *g, const void *msg, size_t len)
+/* A copy of msg into the outbox, or as the one held message (lazy); either
+ * makes a message held before redundant. */
+static int send_msg(struct simnet_group *g, const void *msg, size_t len, bool lazy)
 {
 	/* as with CPG: once the leave is asked for, nothing more goes out */
 	if (g->dead || g->state == EP_GONE || g->state == EP_LEAVING)
@@ -268,20 +270,21 @@ int simnet_send(struct simnet_group *g, const void *msg, size_t len)
 	if (!m)
 		return -ENOMEM;
 	lazy_drop(g);
-	q_push(&g->outbox, m);
+	if (lazy)
+		g->lazy = m;
+	else
+		q_push(&g->outbox, m);
 	return 0;
+}
+
+int simnet_send(struct simnet_group *g, const void *msg, size_t len)
+{
+	return send_msg(g, msg, len, false);
 }
 
 int simnet_send_lazy(struct simnet_group *g, const void *msg, size_t len)
 {
-	if (g->dead || g->state == EP_GONE || g->state == EP_LEAVING)
-		return -ENOTCONN;
-	struct simmsg *m = msg_new(g, msg, len);
-	if (!m)
-		return -ENOMEM;
-	lazy_drop(g);
-	g->lazy = m;
-	return 0;
+	return send_msg(g, msg, len, true);
 }
 
 int simnet_leave(struct simnet_group *g)
