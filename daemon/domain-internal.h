@@ -132,6 +132,7 @@ struct domain {
 	bool in_plan;   /* our log is part of the plan's common prefix */
 	bool receiving; /* waiting for the transfer */
 	bool epoch_ack_due;
+	bool resync_asked; /* we sent RESYNC in this round */
 	struct transfer_rx rx;
 
 	struct held_list held;

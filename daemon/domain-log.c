@@ -239,12 +239,29 @@ void log_on_receipt(struct domain *d, uint32_t nodeid, uint64_t epoch, uint64_t 
 	log_advance(d);
 }
 
+/* The service's quorum set lags its state: the writer asks for a round. */
+static void ask_resync_if_outdated(struct domain *d)
+{
+	if (d->quorum != DOMAIN_QUORUM_SERVICE || !d->svc->quorum_outdated || d->resync_asked ||
+	    !domain_is_active(d) || d->members[0].nodeid != d->nodeid ||
+	    !d->svc->quorum_outdated(d->state))
+		return;
+	struct wbuf w;
+	wbuf_init(&w);
+	wbuf_put_u64(&w, d->epoch);
+	domain_send(d, WIRE_RESYNC, 0, &w);
+	wbuf_done(&w);
+	d->resync_asked = true;
+}
+
 /* Apply what became safe and answer what that settled. */
 void log_advance(struct domain *d)
 {
 	uint64_t safe = log_safe_point(d);
-	if (safe > d->applied)
+	if (safe > d->applied) {
 		log_apply_through(d, safe, true);
+		ask_resync_if_outdated(d);
+	}
 	request_resolve(d);
 	log_announce(d);
 }

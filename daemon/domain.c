@@ -89,6 +89,14 @@ const char *domain_name(const struct domain *d) { return d->name; }
 const void *domain_service_state(const struct domain *d) { return d->state; }
 bool domain_is_active(const struct domain *d) { return d->phase == DOMAIN_ACTIVE && !d->receiving; }
 bool domain_needs_commit(const struct domain *d) { return d->dirty; }
+
+bool domain_quorum_settling(const struct domain *d)
+{
+	if (d->quorum != DOMAIN_QUORUM_SERVICE || !d->svc->quorum_outdated || !d->state)
+		return false;
+	bool running = d->phase == DOMAIN_SYNC || d->phase == DOMAIN_EPOCH || d->phase == DOMAIN_ACTIVE;
+	return running && d->svc->quorum_outdated(d->state);
+}
 void domain_set_cluster_size(struct domain *d, uint32_t n) { d->cluster_size = n ? n : 1; }
 
 void domain_changed(struct domain *d)
@@ -239,6 +247,39 @@ static void set_members(struct domain *d, const struct domain_member_id *ids, si
 	}
 }
 
+/* A configuration round begins: what the last one left is dropped. */
+static void start_round(struct domain *d, const struct domain_member_id *ids, size_t n)
+{
+	held_clear(d);
+	sync_reset(d);
+	set_members(d, ids, n);
+	d->view_id = view_hash(ids, n);
+	d->sync_id++;
+	d->resync_asked = false;
+}
+
+/* RESYNC: the same members run the configuration round again, so that a
+ * changed quorum set takes effect in a new epoch (see quorum_outdated).
+ * Every member meets it at the same point of the order; a stale one from
+ * an earlier epoch is ignored. */
+static int on_resync(struct domain *d, uint32_t from, struct rbuf *r)
+{
+	uint64_t epoch = rbuf_get_u64(r);
+	rbuf_expect_end(r);
+	if (rbuf_error(r))
+		return rbuf_error(r);
+	if (d->phase != DOMAIN_ACTIVE || epoch != d->epoch)
+		return 0;
+	struct domain_member_id ids[DOMAIN_MAX_MEMBERS];
+	for (size_t i = 0; i < d->n_members; i++)
+		ids[i] = (struct domain_member_id){ d->members[i].nodeid, d->members[i].pid };
+	size_t n = d->n_members;
+	dlog(d, LOG_INFO, "node %u asked for a new round: the quorum set changed", from);
+	start_round(d, ids, n);
+	sync_start(d);
+	return 0;
+}
+
 void domain_on_confchg(struct domain *d, const struct domain_member_id *members, size_t n)
 {
 	struct domain_member_id ids[DOMAIN_MAX_MEMBERS];
@@ -253,11 +294,7 @@ void domain_on_confchg(struct domain *d, const struct domain_member_id *members,
 	bool self = false;
 	for (size_t i = 0; i < n; i++)
 		self |= ids[i].nodeid == d->nodeid;
-	held_clear(d);
-	sync_reset(d);
-	set_members(d, ids, n);
-	d->view_id = view_hash(ids, n);
-	d->sync_id++;
+	start_round(d, ids, n);
 	if (!self) {
 		d->phase = DOMAIN_OUTSIDE; /* we left (or were never in) this configuration */
 		members_clear(d);
@@ -322,6 +359,9 @@ static bool dispatch(struct domain *d, struct member *m, const struct wire_heade
 			sync_on_epoch_ack(d, m, &a);
 		break;
 	}
+	case WIRE_RESYNC:
+		rc = on_resync(d, m->nodeid, r);
+		break;
 	case WIRE_SNAPSHOT: {
 		struct wire_snapshot s;
 		if ((rc = wire_get_snapshot(r, &s)) == 0)

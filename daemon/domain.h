@@ -60,6 +60,10 @@ struct domain_service_ops {
 	 * on the bytes of the plan's source (the most recent state). */
 	int (*quorum_info)(const void *state, struct wbuf *out);
 	bool (*is_quorate)(const uint8_t *info, size_t len, const uint32_t *members, size_t n);
+	/* Optional: the quorum information should change (it is fixed between
+	 * membership events). The engine then runs the configuration round
+	 * again with the same members, ending in a membership event. */
+	bool (*quorum_outdated)(const void *state);
 };
 
 #define DOMAIN_REPLY_MAX 64
@@ -180,6 +184,10 @@ void domain_fail_pending(struct domain *d, int err);
 void domain_get_status(const struct domain *d, struct domain_status *out);
 const void *domain_service_state(const struct domain *d);
 bool domain_is_active(const struct domain *d);
+/* The service's quorum set is about to change (a RESYNC round is due or
+ * running). A member that unregistered waits for it before it leaves, or
+ * the others could be left judged by a set that still counts it. */
+bool domain_quorum_settling(const struct domain *d);
 const char *domain_phase_name(enum domain_phase p);
 const char *domain_name(const struct domain *d);
 

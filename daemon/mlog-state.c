@@ -8,7 +8,7 @@
 
 #include "mlog-internal.h"
 
-#define MLOG_STATE_VERSION 3
+#define MLOG_STATE_VERSION 4
 
 void *mlog_create(void) { return calloc(1, sizeof(struct mlog_state)); }
 
@@ -55,6 +55,10 @@ int mlog_save(const void *state, struct wbuf *out)
 		wbuf_put_u64(out, s->departed[i].departure);
 	}
 	wbuf_put_u64(out, s->departures);
+	wbuf_put_u8(out, s->quorum_is_registry);
+	wbuf_put_u32(out, (uint32_t)s->n_quorum);
+	for (size_t i = 0; i < s->n_quorum; i++)
+		wbuf_put_u32(out, s->quorum[i]);
 	return wbuf_error(out);
 }
 
@@ -117,6 +121,22 @@ static int load_departed(struct mlog_state *s, struct rbuf *in)
 	for (uint32_t i = 0; i < n; i++)
 		if (s->departed[i].departure == 0 || s->departed[i].departure > s->departures)
 			return -EBADMSG;
+	return rbuf_error(in);
+}
+
+/* The quorum set: sorted nodeids, none zero. */
+static int load_quorum(struct mlog_state *s, struct rbuf *in)
+{
+	s->quorum_is_registry = rbuf_get_u8(in);
+	uint32_t n = rbuf_get_u32(in);
+	if (rbuf_error(in) || n > DOMAIN_MAX_MEMBERS)
+		return -EBADMSG;
+	for (uint32_t i = 0; i < n; i++) {
+		s->quorum[i] = rbuf_get_u32(in);
+		if (s->quorum[i] == 0 || (i && s->quorum[i] <= s->quorum[i - 1]))
+			return -EBADMSG;
+	}
+	s->n_quorum = n;
 	rbuf_expect_end(in);
 	return rbuf_error(in);
 }
@@ -147,7 +167,8 @@ static int load_rest(struct mlog_state *s, struct rbuf *in)
 			return -EBADMSG;
 	}
 	s->n_registry = nr;
-	return load_departed(s, in);
+	int rc = load_departed(s, in);
+	return rc < 0 ? rc : load_quorum(s, in);
 }
 
 /* What the operations rely on beyond the encoding: every region named lies
@@ -201,21 +222,31 @@ uint64_t mlog_digest(const void *state)
 	return h;
 }
 
-/* The quorum information is the registry. */
+/* The quorum information is the quorum set (see struct mlog_state). */
 int mlog_quorum_info(const void *state, struct wbuf *out)
 {
 	const struct mlog_state *s = state;
-	wbuf_put_u32(out, (uint32_t)s->n_registry);
-	for (size_t i = 0; i < s->n_registry; i++)
-		wbuf_put_u32(out, s->registry[i]);
+	wbuf_put_u32(out, (uint32_t)s->n_quorum);
+	for (size_t i = 0; i < s->n_quorum; i++)
+		wbuf_put_u32(out, s->quorum[i]);
 	return wbuf_error(out);
 }
 
-/* A configuration may change the log if it holds a majority of the nodes
- * that resumed it, or exactly half of them including the lowest (a tie
- * breaker, so a mirror on two nodes survives either failing): at most one
- * side of any partition qualifies. A log nobody resumed yet may be set up
- * by anyone. */
+/* The quorum set is not what a membership event would make of it now. */
+bool mlog_quorum_outdated(const void *state)
+{
+	const struct mlog_state *s = state;
+	if (s->n_registry == 0)
+		return s->quorum_is_registry;
+	return !s->quorum_is_registry || s->n_registry != s->n_quorum ||
+	       memcmp(s->registry, s->quorum, s->n_quorum * sizeof(*s->quorum)) != 0;
+}
+
+/* A configuration may change the log if it holds a majority of the quorum
+ * set, or exactly half of it including the lowest (a tie breaker, so a
+ * mirror on two nodes survives either failing): at most one side of any
+ * partition qualifies. Only a log that was never active has an empty set;
+ * its first configuration may set it up. */
 bool mlog_is_quorate(const uint8_t *info, size_t len, const uint32_t *members, size_t n)
 {
 	struct rbuf r;

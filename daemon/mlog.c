@@ -554,6 +554,18 @@ static int mlog_apply(void *state, uint32_t origin, uint16_t op, const uint8_t *
 	return handlers[op](s, origin, body, len, reply);
 }
 
+/* The next configuration is judged by the registry as it stands now, or by
+ * these members if nobody resumed the log: a REGISTER applied later in this
+ * epoch, on one side of a partition and not the other, must not make both
+ * sides quorate. */
+static void set_quorum(struct mlog_state *s, const uint32_t *ids, size_t n)
+{
+	const uint32_t *from = s->n_registry ? s->registry : ids;
+	s->quorum_is_registry = s->n_registry > 0;
+	s->n_quorum = s->n_registry ? s->n_registry : n;
+	memcpy(s->quorum, from, s->n_quorum * sizeof(*from));
+}
+
 /* Registered nodes that are not members any more have departed. */
 static void mlog_apply_membership(void *state, uint64_t epoch, const uint32_t *ids, size_t n)
 {
@@ -576,6 +588,7 @@ static void mlog_apply_membership(void *state, uint64_t epoch, const uint32_t *i
 		if (!member)
 			s->recoverer = 0;
 	}
+	set_quorum(s, ids, n);
 }
 
 void mlog_clean_bitmap(const struct mlog_state *s, const uint64_t *extra, size_t n_extra,
@@ -606,4 +619,5 @@ const struct domain_service_ops mlog_service_ops = {
 	.digest = mlog_digest,
 	.quorum_info = mlog_quorum_info,
 	.is_quorate = mlog_is_quorate,
+	.quorum_outdated = mlog_quorum_outdated,
 };

@@ -5,8 +5,8 @@
  *
  * A region is clean only when it is in sync and no node has it marked. The
  * registry decides which configuration of the log domain may change it: one
- * holding a majority of the registered nodes (at most one side of any
- * partition). Pure data and deterministic operations: no I/O. */
+ * holding a majority of the nodes registered at the last membership event
+ * (at most one side of any partition). Pure data and deterministic operations: no I/O. */
 #ifndef BLKSPACE_MLOG_H
 #define BLKSPACE_MLOG_H
 
@@ -83,6 +83,14 @@ struct mlog_state {
 	struct mlog_departed departed[DOMAIN_MAX_MEMBERS]; /* sorted by nodeid */
 	size_t n_departed;
 	uint64_t departures; /* departures recorded so far */
+	/* Whose majority may change the log in the next configuration: the
+	 * registry as the last membership event left it, or that
+	 * configuration's members if nobody had resumed the log. Fixed between
+	 * membership events, so every member of an epoch judges the next
+	 * configuration alike, however far each applied. */
+	uint32_t quorum[DOMAIN_MAX_MEMBERS]; /* sorted */
+	size_t n_quorum;
+	bool quorum_is_registry; /* else the members */
 };
 
 extern const struct domain_service_ops mlog_service_ops;

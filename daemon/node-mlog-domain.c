@@ -298,7 +298,9 @@ static void mlog_after_batch(struct node_domain *nd)
 	if (l->leave_due) {
 		/* our receipt for the unregistration went out with this batch: the
 		 * others apply it before they see us go (the kernel is answered once
-		 * we are out) */
+		 * we are out); and they adopt the registry without us first */
+		if (domain_quorum_settling(nd->domain))
+			return;
 		l->leave_due = false;
 		node_domain_leave(nd);
 		return;

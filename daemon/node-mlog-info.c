@@ -33,6 +33,8 @@ static void fill_replica(struct node_log_info *out, const struct mlog_state *s)
 	out->disk_failed = s->disk_failed;
 	out->n_registry = s->n_registry;
 	memcpy(out->registry, s->registry, s->n_registry * sizeof(s->registry[0]));
+	out->n_quorum = s->n_quorum;
+	memcpy(out->quorum, s->quorum, s->n_quorum * sizeof(s->quorum[0]));
 	out->n_fencing = s->n_departed;
 	for (size_t i = 0; i < s->n_departed; i++) {
 		out->fencing[i].nodeid = s->departed[i].nodeid;

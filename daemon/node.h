@@ -104,6 +104,8 @@ struct node_log_info {
 	bool resync_needs_resume;
 	size_t n_registry; /* nodes that resumed the log */
 	uint32_t registry[DOMAIN_MAX_MEMBERS];
+	size_t n_quorum; /* whose majority the next configuration needs */
+	uint32_t quorum[DOMAIN_MAX_MEMBERS];
 	size_t n_fencing; /* departed nodes whose marks wait for their fencing */
 	struct node_log_fencing {
 		uint32_t nodeid;

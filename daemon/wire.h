@@ -15,8 +15,8 @@
 #include "codec.h"
 
 #define WIRE_MAGIC 0x50534b42u /* "BKSP" */
-#define WIRE_PROTO_MIN 1
-#define WIRE_PROTO_MAX 1
+#define WIRE_PROTO_MIN 2
+#define WIRE_PROTO_MAX 2
 #define WIRE_HEADER_BYTES 56
 #define WIRE_MAX_MSG_BYTES (64 * 1024)
 /* Snapshot data per chunk: the whole message stays within 64 KiB. */
@@ -28,6 +28,7 @@ enum wire_type {
 	WIRE_SYNC = 3,      /* state and log exchange after a configuration change */
 	WIRE_EPOCH_ACK = 4, /* "I promised the new epoch" */
 	WIRE_SNAPSHOT = 5,  /* one chunk of a state transfer */
+	WIRE_RESYNC = 6,    /* u64 epoch: "run the configuration round again" */
 	WIRE_TYPE_MAX,
 };
 

@@ -228,6 +228,14 @@ START_TEST(test_domain_bad_peer_messages_are_dropped)
 	p.len -= 8;
 	make_msg(&w, "test", WIRE_SYNC, 2, &p);
 	domain_on_deliver(d, 2, w.data, w.len);
+	/* RESYNC with a short or a long body (it carries one u64 epoch) */
+	wbuf_reset(&p);
+	wbuf_put_u32(&p, 1);
+	make_msg(&w, "test", WIRE_RESYNC, 2, &p);
+	domain_on_deliver(d, 2, w.data, w.len);
+	wbuf_put_u64(&p, 0);
+	make_msg(&w, "test", WIRE_RESYNC, 2, &p);
+	domain_on_deliver(d, 2, w.data, w.len);
 	/* a REQUEST whose body length runs past the end */
 	wbuf_reset(&p);
 	wbuf_put_u16(&p, CONTROL_OP_PROPERTY_SET);

@@ -357,6 +357,8 @@ START_TEST(test_mlog_disk_log_every_request_type)
 	struct node_log_info info;
 	ck_assert_int_eq(node_log_find(sim.nodes[1].node, LOG_UUID, &info), 0);
 	ck_assert_uint_eq(info.n_registry, 2);
+	ck_assert_uint_eq(info.n_quorum, 2); /* node 3 left after the round that dropped it */
+	ck_assert_uint_eq(info.quorum[1], 2);
 	ck_assert_uint_eq(info.dirty, 0);
 	ck_assert_uint_eq(info.domain.writer, 1);
 }

@@ -231,6 +231,8 @@ static void fill_log(struct node_log_info *l, const char *uuid, bool recovering)
 	l->n_registry = 2;
 	l->registry[0] = 1;
 	l->registry[1] = 3;
+	l->n_quorum = 1;
+	l->quorum[0] = 2;
 	l->domain = st.control;
 }
 
@@ -258,6 +260,8 @@ START_TEST(test_status_json_log_list_sorted_with_counts)
 	ck_assert_int_eq(get_int(get(first, "recovering"), "node"), 3);
 	ck_assert_int_eq(json_object_array_length(get(first, "members")), 2);
 	ck_assert_int_eq(json_object_get_int64(json_object_array_get_idx(get(first, "registered"), 1)), 3);
+	ck_assert_int_eq(json_object_array_length(get(first, "quorum_set")), 1);
+	ck_assert_int_eq(json_object_get_int64(json_object_array_get_idx(get(first, "quorum_set"), 0)), 2);
 	struct json_object *second = json_object_array_get_idx(a, 1), *rec;
 	ck_assert(json_object_object_get_ex(second, "recovering", &rec));
 	ck_assert_ptr_null(rec); /* JSON null: nothing is being resynced */

@@ -59,6 +59,8 @@ static bool is_malformed(const uint8_t *m, size_t len, uint32_t sender, uint32_t
 		return wire_get_epoch_ack(&r, &ack) < 0;
 	case WIRE_SNAPSHOT:
 		return wire_get_snapshot(&r, &sn) < 0;
+	case WIRE_RESYNC:
+		return rbuf_left(&r) != 8;
 	}
 	return true;
 }

@@ -69,9 +69,10 @@ static void print_fencing(struct json_object *l)
 
 static void print_details(struct json_object *l)
 {
-	char members[256], registered[256], recovering[64];
+	char members[256], registered[256], quorum[256], recovering[64];
 	format_ids(cli_json_get(l, "members"), members, sizeof(members));
 	format_ids(cli_json_get(l, "registered"), registered, sizeof(registered));
+	format_ids(cli_json_get(l, "quorum_set"), quorum, sizeof(quorum));
 	format_recovering(l, recovering, sizeof(recovering));
 	const char *dev = cli_json_str(l, "device");
 	printf("uuid:        %s\n", cli_json_str(l, "uuid"));
@@ -92,6 +93,7 @@ static void print_details(struct json_object *l)
 	printf("writer:      %" PRIu64 "\n", cli_json_u64(l, "writer"));
 	printf("members:     %s\n", members);
 	printf("registered:  %s\n", registered);
+	printf("quorum set:  %s\n", quorum);
 	print_fencing(l);
 }
 
