@@ -149,7 +149,8 @@ lab_proc_name() {
 	case "$1" in
 	daemon | blkspaced) echo blkspaced ;;
 	corosync) echo corosync ;;
-	*) lab_die "unknown process '$1' (want daemon or corosync)" ;;
+	pacemaker | pacemakerd) echo pacemakerd ;;
+	*) lab_die "unknown process '$1' (want daemon, corosync or pacemaker)" ;;
 	esac
 }
 
@@ -335,6 +336,19 @@ lab_spawn_corosync() {
 	fi
 	lab_spawn "$n" "$(lab_nodedir "$n")/log/corosync/corosync.out" \
 		"$(lab_nodedir "$n")/corosync.pid" corosync -f
+}
+
+# Pacemaker on node N (on top of its corosync), in the foreground.
+lab_spawn_pacemaker() {
+	local n=$1 pid
+	command -v pacemakerd >/dev/null || lab_die "pacemaker is not installed (tools/install-deps lab)"
+	if pid=$(lab_pid "$n" pacemakerd); then
+		lab_err "node $n: pacemakerd already runs (pid $pid)"
+		return 0
+	fi
+	export PCMK_logfile=/var/log/pacemaker/pacemaker.log PCMK_debug=no
+	lab_spawn "$n" "$(lab_nodedir "$n")/log/pacemakerd.out" "$(lab_nodedir "$n")/pacemakerd.pid" \
+		pacemakerd
 }
 
 # Wait up to 10 s until node N's corosync answers (quorate or not).

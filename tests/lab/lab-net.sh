@@ -13,6 +13,7 @@ lab_binds=(
 	"lib-corosync:/var/lib/corosync"
 	"etc-blkspace:/etc/blkspace"
 	"lib-blkspace:/var/lib/blkspace"
+	"lib-pacemaker:/var/lib/pacemaker"
 	"log:/var/log"
 	"run:/run"
 )
@@ -73,6 +74,18 @@ lab_remove_mountpoints() {
 	rm -f "$LAB_DIR/mountpoints"
 }
 
+# Pacemaker's state and log directories for the node in D, when it is
+# installed (`lab start N pacemaker`): an empty CIB, owned by hacluster.
+lab_pacemaker_dirs() {
+	local d=$1
+	[ -d /var/lib/pacemaker ] && getent passwd hacluster >/dev/null || return 0
+	cp -a /var/lib/pacemaker/. "$d/lib-pacemaker/"
+	rm -rf "$d/lib-pacemaker/cib/"* "$d/lib-pacemaker/pengine/"*
+	mkdir -p "$d/log/pacemaker"
+	chown hacluster:haclient "$d/log/pacemaker"
+	chmod 0770 "$d/log/pacemaker"
+}
+
 lab_write_node_dirs() {
 	local i d
 	lab_corosync_conf >"$LAB_DIR/corosync.conf"
@@ -81,7 +94,8 @@ lab_write_node_dirs() {
 	for ((i = 1; i <= LAB_NODES; i++)); do
 		d=$(lab_nodedir "$i")
 		mkdir -p "$d"/{etc-corosync/uidgid.d,lib-corosync,etc-blkspace,lib-blkspace,run/lock} \
-			"$d"/log/{corosync,blkspace}
+			"$d"/{log/corosync,log/blkspace,lib-pacemaker}
+		lab_pacemaker_dirs "$d"
 		cp "$LAB_DIR/corosync.conf" "$d/etc-corosync/corosync.conf"
 		install -m 0400 "$LAB_DIR/authkey" "$d/etc-corosync/authkey"
 		printf 'transport = cpg\nlog_level = %s\nkernel_link = %s\nfencing = %s\n' \
