@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Raw CPG round trips, the yardsticks of bench/run.
+ *
+ * cpg: one agreed multicast to its own delivery, the "raw CPG" round trip.
+ * cpg-echo: a multicast delivered on another node, where cpg-echoer sends
+ * it back, to its delivery here: two deliveries on another node, which any
+ * answer that waits for another node's receipt needs at least. */
+#include "config.h"
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <corosync/cpg.h>
+
+#include "bench.h"
+
+#define ECHO_WAIT_MS 10000 /* for the echoer to join, and for one echo */
+
+struct cpg_bench {
+	cpg_handle_t h;
+	int fd;
+	struct cpg_name group;
+	uint32_t nodeid, pid;
+	bool from_other;   /* wait for the sequence number from another node */
+	uint64_t waiting;  /* sequence number we wait to see delivered */
+	bool delivered;
+	size_t others;     /* members on other nodes */
+	bool had_others;
+	uint64_t to_echo;  /* echoer: what to send back (0: nothing) */
+};
+
+static void on_deliver(cpg_handle_t h, const struct cpg_name *g, uint32_t nodeid, uint32_t pid,
+                       void *msg, size_t len)
+{
+	void *ctx = NULL;
+	cpg_context_get(h, &ctx);
+	struct cpg_bench *b = ctx;
+	uint64_t seq;
+	if (len != sizeof(seq))
+		return;
+	memcpy(&seq, msg, sizeof(seq));
+	bool own = nodeid == b->nodeid && pid == b->pid;
+	if (b->from_other ? nodeid != b->nodeid : own)
+		b->delivered |= seq == b->waiting;
+	if (!own && nodeid != b->nodeid)
+		b->to_echo = seq; /* only the echoer acts on it */
+}
+
+static void on_confchg(cpg_handle_t h, const struct cpg_name *g, const struct cpg_address *m,
+                       size_t nm, const struct cpg_address *l, size_t nl,
+                       const struct cpg_address *j, size_t nj)
+{
+	void *ctx = NULL;
+	cpg_context_get(h, &ctx);
+	struct cpg_bench *b = ctx;
+	b->others = 0;
+	for (size_t i = 0; i < nm; i++)
+		b->others += m[i].nodeid != b->nodeid;
+	b->had_others |= b->others > 0;
+}
+
+static int bench_open(struct cpg_bench *b, const char *group)
+{
+	static cpg_model_v1_data_t model = { .model = CPG_MODEL_V1, .cpg_deliver_fn = on_deliver,
+		                             .cpg_confchg_fn = on_confchg };
+	b->pid = (uint32_t)getpid();
+	b->group.length = (uint32_t)strlen(group);
+	memcpy(b->group.value, group, b->group.length);
+	if (cpg_model_initialize(&b->h, CPG_MODEL_V1, (cpg_model_data_t *)&model, b) != CS_OK ||
+	    cpg_local_get(b->h, &b->nodeid) != CS_OK || cpg_fd_get(b->h, &b->fd) != CS_OK ||
+	    cpg_join(b->h, &b->group) != CS_OK) {
+		fprintf(stderr, "blkspace-bench: cannot join a CPG group (is corosync running?)\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void bench_close(struct cpg_bench *b)
+{
+	cpg_leave(b->h, &b->group);
+	cpg_finalize(b->h);
+}
+
+/* Dispatch what arrives within ms; 0, or -1 on a timeout or a lost connection. */
+static int dispatch_once(struct cpg_bench *b, int ms)
+{
+	struct pollfd pfd = { b->fd, POLLIN, 0 };
+	if (poll(&pfd, 1, ms) <= 0 || cpg_dispatch(b->h, CS_DISPATCH_ALL) != CS_OK)
+		return -1;
+	return 0;
+}
+
+static int send_seq(struct cpg_bench *b, uint64_t seq)
+{
+	struct iovec iov = { &seq, sizeof(seq) };
+	cs_error_t e;
+	while ((e = cpg_mcast_joined(b->h, CPG_TYPE_AGREED, &iov, 1)) == CS_ERR_TRY_AGAIN)
+		cpg_dispatch(b->h, CS_DISPATCH_ALL);
+	return e == CS_OK ? 0 : -1;
+}
+
+/* Send seq and dispatch until it (or its echo) is delivered. */
+static int round_trip(struct cpg_bench *b, uint64_t seq)
+{
+	b->waiting = seq;
+	b->delivered = false;
+	if (send_seq(b, seq) < 0)
+		return -1;
+	while (!b->delivered)
+		if (dispatch_once(b, ECHO_WAIT_MS) < 0)
+			return -1;
+	return 0;
+}
+
+static int measure(struct cpg_bench *b, const char *name, size_t count)
+{
+	struct samples s = { calloc(count, sizeof(double)), count };
+	if (!s.us)
+		return 1;
+	for (size_t i = 0; i < 20; i++) /* warm up */
+		if (round_trip(b, i + 1) < 0)
+			goto lost;
+	double t0 = now_us();
+	for (size_t i = 0; i < count; i++) {
+		double a = now_us();
+		if (round_trip(b, 1000 + i) < 0)
+			goto lost;
+		s.us[i] = now_us() - a;
+	}
+	report(name, &s, (now_us() - t0) / 1e6);
+	free(s.us);
+	return 0;
+lost:
+	fprintf(stderr, "blkspace-bench: %s: no delivery within %d ms\n", name, ECHO_WAIT_MS);
+	free(s.us);
+	return 1;
+}
+
+int bench_cpg(size_t count)
+{
+	struct cpg_bench b = { 0 };
+	if (bench_open(&b, "blkspace-bench") < 0)
+		return 1;
+	int rc = measure(&b, "raw_cpg", count);
+	bench_close(&b);
+	return rc;
+}
+
+int bench_cpg_echo(size_t count)
+{
+	struct cpg_bench b = { .from_other = true };
+	if (bench_open(&b, "blkspace-bench-echo") < 0)
+		return 1;
+	int rc = 0;
+	double end = now_us() + ECHO_WAIT_MS * 1e3;
+	while (!b.others && rc == 0)
+		if (now_us() > end || dispatch_once(&b, ECHO_WAIT_MS) < 0)
+			rc = -1;
+	if (rc < 0)
+		fprintf(stderr, "blkspace-bench: no cpg-echoer joined within %d ms\n", ECHO_WAIT_MS);
+	else
+		rc = measure(&b, "raw_cpg_echo", count);
+	bench_close(&b);
+	return rc ? 1 : 0;
+}
+
+/* Echo what other nodes send until the last of them leaves. */
+int bench_cpg_echoer(void)
+{
+	struct cpg_bench b = { 0 };
+	if (bench_open(&b, "blkspace-bench-echo") < 0)
+		return 1;
+	int rc = 0;
+	while (!(b.had_others && !b.others)) {
+		if (dispatch_once(&b, 2 * ECHO_WAIT_MS) < 0) {
+			fprintf(stderr, "blkspace-bench: cpg-echoer: nothing to echo for %d ms\n",
+			        2 * ECHO_WAIT_MS);
+			rc = 1;
+			break;
+		}
+		if (b.to_echo && send_seq(&b, b.to_echo) < 0) {
+			rc = 1;
+			break;
+		}
+		b.to_echo = 0;
+	}
+	bench_close(&b);
+	return rc;
+}

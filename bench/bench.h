@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the benchmarks of blkspace-bench share: latency samples, the clock
+ * and the result line. */
+#ifndef BLKSPACE_BENCH_H
+#define BLKSPACE_BENCH_H
+
+#include <stddef.h>
+
+struct samples {
+	double *us;
+	size_t n;
+};
+
+double now_us(void);
+/* Print "NAME ops=N seconds=S ops_per_s=R p50_us=A p99_us=B" (sorts s). */
+void report(const char *name, struct samples *s, double seconds);
+
+/* Raw CPG (bench-cpg.c): an agreed message to our own delivery; one
+ * delivered on another node and echoed back; the echoing side. */
+int bench_cpg(size_t count);
+int bench_cpg_echo(size_t count);
+int bench_cpg_echoer(void);
+
+#endif
