@@ -183,6 +183,62 @@ static void maybe_fault(struct sim *sim)
 	}
 }
 
+#define SPLIT_MAX_LOGS 8
+
+/* Note whether a node is active in a domain, or still promising. */
+static void note_phase(const struct domain_status *st, bool *active, bool *promising)
+{
+	*active |= st->phase == DOMAIN_ACTIVE;
+	*promising |= st->phase == DOMAIN_EPOCH;
+}
+
+/* A configuration round half done: in one domain, one node is active in
+ * the new epoch while another still waits for the promises (it may never
+ * see them, and then stays in the old epoch). */
+static bool round_half_done(struct sim *sim)
+{
+	bool act[SPLIT_MAX_LOGS + 1] = { false }, prom[SPLIT_MAX_LOGS + 1] = { false };
+	char uuids[SPLIT_MAX_LOGS][sizeof(((struct node_log_info *)0)->uuid)];
+	size_t n_uuids = 0;
+	for (unsigned i = 1; i <= sim->n_nodes; i++) {
+		struct node *node = sim->nodes[i].node;
+		if (!node)
+			continue;
+		struct domain *control = node_control_domain(node);
+		struct domain_status st;
+		if (control) {
+			domain_get_status(control, &st);
+			note_phase(&st, &act[0], &prom[0]);
+		}
+		for (size_t k = 0; k < node_log_count(node); k++) {
+			struct node_log_info li;
+			if (node_log_info(node, k, &li) < 0 || !li.has_domain)
+				continue;
+			size_t g = 0;
+			while (g < n_uuids && strcmp(uuids[g], li.uuid) != 0)
+				g++;
+			if (g == n_uuids && n_uuids < SPLIT_MAX_LOGS)
+				memcpy(uuids[n_uuids++], li.uuid, sizeof(uuids[0]));
+			if (g < n_uuids)
+				note_phase(&li.domain, &act[g + 1], &prom[g + 1]);
+		}
+	}
+	for (size_t g = 0; g <= n_uuids; g++)
+		if (act[g] && prom[g])
+			return true;
+	return false;
+}
+
+static void maybe_split_round(struct sim *sim)
+{
+	if (!(sim->faults & SIM_FAULT_SPLIT_ROUND) || !round_half_done(sim) ||
+	    !prng_chance(&sim->rng, 50))
+		return;
+	if (sim->verbose)
+		fprintf(stderr, "step %llu: a round is half done\n", (unsigned long long)sim->step);
+	fault_partition(sim);
+}
+
 /* Without RESTART a killed node stays down; without MERGE a partition would
  * last forever: heal now and then so the run keeps making progress. */
 static void maybe_heal(struct sim *sim)
@@ -402,6 +458,7 @@ int sim_run(struct sim *sim, uint64_t steps)
 		if (sim->hot && prng_chance(&sim->rng, 25) && fault_allowed(sim))
 			maybe_fault(sim);
 		sim->hot = simnet_settle(sim->net) > 0;
+		maybe_split_round(sim);
 		sim->now_ms++;
 		sim->workload->on_tick(sim->wl, sim->now_ms);
 		rc = check_all(sim);

@@ -22,6 +22,9 @@ enum sim_fault {
 	SIM_FAULT_RESTART = 1u << 1,
 	SIM_FAULT_PARTITION = 1u << 2,
 	SIM_FAULT_MERGE = 1u << 3,
+	/* a partition, half the time, whenever a configuration round is half
+	 * done: one node already active in a domain, another still promising */
+	SIM_FAULT_SPLIT_ROUND = 1u << 4,
 };
 
 struct sim_node {
