@@ -242,9 +242,8 @@ void log_on_receipt(struct domain *d, uint32_t nodeid, uint64_t epoch, uint64_t 
 /* The service's quorum set lags its state: the writer asks for a round. */
 static void ask_resync_if_outdated(struct domain *d)
 {
-	if (d->quorum != DOMAIN_QUORUM_SERVICE || !d->svc->quorum_outdated || d->resync_asked ||
-	    !domain_is_active(d) || d->members[0].nodeid != d->nodeid ||
-	    !d->svc->quorum_outdated(d->state))
+	if (d->resync_asked || !domain_is_active(d) || d->members[0].nodeid != d->nodeid ||
+	    !domain_quorum_settling(d))
 		return;
 	struct wbuf w;
 	wbuf_init(&w);

@@ -97,6 +97,7 @@ bool domain_quorum_settling(const struct domain *d)
 	bool running = d->phase == DOMAIN_SYNC || d->phase == DOMAIN_EPOCH || d->phase == DOMAIN_ACTIVE;
 	return running && d->svc->quorum_outdated(d->state);
 }
+
 void domain_set_cluster_size(struct domain *d, uint32_t n) { d->cluster_size = n ? n : 1; }
 
 void domain_changed(struct domain *d)

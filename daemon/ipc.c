@@ -224,6 +224,17 @@ static int bad_payload(struct ipc_conn *conn, const struct ipc_req_header *h, in
 	return err == -E2BIG ? -E2BIG : BLKSPACE_E_PROTOCOL;
 }
 
+/* A payload that is one u32 and nothing else. */
+static int read_u32_payload(struct ipc_conn *conn, const struct ipc_req_header *h,
+                            const uint8_t *payload, size_t len, uint32_t *ret)
+{
+	struct rbuf r;
+	rbuf_init(&r, payload, len);
+	*ret = rbuf_get_u32(&r);
+	rbuf_expect_end(&r);
+	return rbuf_error(&r) ? bad_payload(conn, h, rbuf_error(&r)) : 0;
+}
+
 static void put_json(struct wbuf *out, char *json)
 {
 	wbuf_put_blob(out, json, strlen(json));
@@ -233,12 +244,10 @@ static void put_json(struct wbuf *out, char *json)
 static int on_status(struct ipc_conn *conn, const struct ipc_req_header *h,
                      const uint8_t *payload, size_t len, struct wbuf *out)
 {
-	struct rbuf r;
-	rbuf_init(&r, payload, len);
-	uint32_t flags = rbuf_get_u32(&r);
-	rbuf_expect_end(&r);
-	if (rbuf_error(&r))
-		return bad_payload(conn, h, rbuf_error(&r));
+	uint32_t flags;
+	int bad = read_u32_payload(conn, h, payload, len, &flags);
+	if (bad)
+		return bad;
 	struct node *node = conn->ipc->node;
 	struct node_status st;
 	node_get_status(node, &st);
@@ -348,12 +357,10 @@ static int on_log_show(struct ipc_conn *conn, const struct ipc_req_header *h,
 static int on_node_confirm_fenced(struct ipc_conn *conn, const struct ipc_req_header *h,
                                   const uint8_t *payload, size_t len, struct wbuf *out)
 {
-	struct rbuf r;
-	rbuf_init(&r, payload, len);
-	uint32_t nodeid = rbuf_get_u32(&r);
-	rbuf_expect_end(&r);
-	if (rbuf_error(&r))
-		return bad_payload(conn, h, rbuf_error(&r));
+	uint32_t nodeid;
+	int bad = read_u32_payload(conn, h, payload, len, &nodeid);
+	if (bad)
+		return bad;
 	if (nodeid == 0) {
 		conn_warn(conn, "request type %u: node id 0", h->qb.id);
 		return -EINVAL;

@@ -20,27 +20,25 @@
 
 /* --- domain environment ---------------------------------------------------- */
 
-static void env_send(void *host, const void *msg, size_t len)
+static void send_to_group(struct node_domain *nd, const void *msg, size_t len, bool lazy)
 {
-	struct node_domain *nd = host;
+	const struct transport_ops *t = nd->node->p.transport;
 	if (!nd->group)
 		return;
-	int rc = nd->node->p.transport->send(nd->group, msg, len);
+	int rc = lazy && t->send_lazy ? t->send_lazy(nd->group, msg, len) : t->send(nd->group, msg, len);
 	if (rc < 0)
 		qb_log(LOG_WARNING, "%s: send failed: %s, the domain resynchronises at the next change",
 		       domain_name(nd->domain), blkspace_strerror(rc));
 }
 
+static void env_send(void *host, const void *msg, size_t len)
+{
+	send_to_group(host, msg, len, false);
+}
+
 static void env_send_lazy(void *host, const void *msg, size_t len)
 {
-	struct node_domain *nd = host;
-	const struct transport_ops *t = nd->node->p.transport;
-	if (!nd->group)
-		return;
-	int rc = t->send_lazy ? t->send_lazy(nd->group, msg, len) : t->send(nd->group, msg, len);
-	if (rc < 0)
-		qb_log(LOG_WARNING, "%s: send failed: %s, the domain resynchronises at the next change",
-		       domain_name(nd->domain), blkspace_strerror(rc));
+	send_to_group(host, msg, len, true);
 }
 
 static void env_persist(void *host, const void *rec, size_t len)

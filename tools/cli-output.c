@@ -115,8 +115,10 @@ static const char usage_log[] =
         "asked blkspaced to serve (dm-log-userspace, clustered-core or clustered-disk).\n"
         "list prints one line per log: uuid, type, regions, in sync, dirty (not clean),\n"
         "writer and members of its log domain; show adds the region size, the log\n"
-        "device, the nodes that resumed the log, the region being resynced and the\n"
-        "departed nodes whose marked regions wait for their fencing.\n";
+        "device, the nodes that resumed the log, the quorum set (the log's next\n"
+        "configuration must hold a majority of it, or half of it with its lowest node),\n"
+        "the region being resynced and the departed nodes whose marked regions wait for\n"
+        "their fencing.\n";
 
 void cli_print_help(enum cli_noun noun)
 {
@@ -157,6 +159,27 @@ void cli_json_print(struct json_object *doc)
 {
 	puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 	                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+int cli_json_print_pair(const char *k1, struct json_object *v1, const char *k2,
+                        struct json_object *v2)
+{
+	struct json_object *doc = json_object_new_object();
+	struct json_object *api = json_object_new_int(BLKSPACE_API_VERSION);
+	int rc = doc && api && v1 && v2 ? 0 : -ENOMEM;
+	if (rc == 0) {
+		/* Adding a new key to an object fails only without memory. */
+		json_object_object_add(doc, "api_version", api);
+		json_object_object_add(doc, k1, v1);
+		json_object_object_add(doc, k2, v2);
+		cli_json_print(doc);
+	} else {
+		json_object_put(api);
+		json_object_put(v1);
+		json_object_put(v2);
+	}
+	json_object_put(doc);
+	return rc;
 }
 
 bool cli_json_bool(struct json_object *o, const char *key)

@@ -42,24 +42,8 @@ int cli_property_list(const struct cli_args *a)
 
 static int print_value_json(const char *key, const char *value)
 {
-	struct json_object *doc = json_object_new_object();
-	struct json_object *k = json_object_new_string(key);
-	struct json_object *v = json_object_new_string(value);
-	struct json_object *api = json_object_new_int(BLKSPACE_API_VERSION);
-	int rc = doc && k && v && api ? 0 : -ENOMEM;
-	if (rc == 0) {
-		/* Adding a new key to an object fails only without memory. */
-		json_object_object_add(doc, "api_version", api);
-		json_object_object_add(doc, "key", k);
-		json_object_object_add(doc, "value", v);
-		cli_json_print(doc);
-	} else {
-		json_object_put(api);
-		json_object_put(k);
-		json_object_put(v);
-	}
-	json_object_put(doc);
-	return rc;
+	return cli_json_print_pair("key", json_object_new_string(key), "value",
+	                           json_object_new_string(value));
 }
 
 int cli_property_get(const struct cli_args *a)

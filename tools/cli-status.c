@@ -200,24 +200,8 @@ int cli_node_list(const struct cli_args *a)
 
 static int print_confirm_json(uint32_t nodeid, unsigned logs)
 {
-	struct json_object *doc = json_object_new_object();
-	struct json_object *api = json_object_new_int(BLKSPACE_API_VERSION);
-	struct json_object *node = json_object_new_uint64(nodeid);
-	struct json_object *count = json_object_new_uint64(logs);
-	int rc = doc && api && node && count ? 0 : -ENOMEM;
-	if (rc == 0) {
-		/* Adding a new key to an object fails only without memory. */
-		json_object_object_add(doc, "api_version", api);
-		json_object_object_add(doc, "node", node);
-		json_object_object_add(doc, "logs", count);
-		cli_json_print(doc);
-	} else {
-		json_object_put(api);
-		json_object_put(node);
-		json_object_put(count);
-	}
-	json_object_put(doc);
-	return rc;
+	return cli_json_print_pair("node", json_object_new_uint64(nodeid), "logs",
+	                           json_object_new_uint64(logs));
 }
 
 int cli_node_confirm_fenced(const struct cli_args *a)

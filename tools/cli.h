@@ -96,6 +96,10 @@ struct json_object;
 int cli_json_parse(const char *text, struct json_object **ret_doc);
 /* Print a document indented, as the daemon sent it. */
 void cli_json_print(struct json_object *doc);
+/* Print a document made here: api_version, then k1 and k2 with the values
+ * v1 and v2 (taken over; NULL when they could not be made: -ENOMEM). */
+int cli_json_print_pair(const char *k1, struct json_object *v1, const char *k2,
+                        struct json_object *v2);
 bool cli_json_bool(struct json_object *o, const char *key);
 uint64_t cli_json_u64(struct json_object *o, const char *key);
 const char *cli_json_str(struct json_object *o, const char *key);
