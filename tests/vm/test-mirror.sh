@@ -249,11 +249,30 @@ check "node3 reads pattern A back (O_DIRECT)" read_pattern 3 1 4 0
 
 # --- 4. node2 crashes while it writes ------------------------------------------------------
 
-check "node2 writes through the mirror in a loop, 4 writers ($WINDOW_MIB-$((WINDOW_MIB + WINDOW_LEN_MIB)) MiB)" start_writer
-check "node2's writes are in flight: its writers run, the log shows marked regions" wait_until 30 writing
-vm crash 2 > /dev/null
-check "crash of node2 mid-write: nodes 1 and 3 keep the log with members and registered [1,3]" \
-	wait_until 60 logs_are 1,3 "[1,3]"
+# Node2's kernel sends a flush's clears before its marks and holds the new writes
+# until the marks are answered, so its writers, which meet at every flush, now and
+# then all wait between the two. A crash then (seen in CI) rightly leaves no marks
+# and nothing to resync: node2 comes back and crashes again, at most three times.
+rejoin_node2() {
+	vm start 2 > /dev/null && vm wait -t 120 3 && start_blkspaced 2 &&
+		wait_until 60 serving 2 && vm exec -t 90 2 "dmsetup create $MIRROR --table '$TABLE'" &&
+		wait_until 60 in_sync 1,2,3 "[1,2,3]"
+}
+crash_writing_node2() {
+	local try
+	for try in 1 2 3; do
+		start_writer && wait_until 30 writing || { echo "node2's writes are not in flight"; return 1; }
+		vm crash 2 > /dev/null
+		wait_until 60 logs_are 1,3 "[1,3]" || return 1
+		logs_are 1,3 "[1,3]" 'l["marked"] >= 1' > /dev/null && return 0
+		echo "# node2 crashed between a flush's clears and its marks; once more"
+		rejoin_node2 || { echo "node2 did not rejoin the log"; return 1; }
+	done
+	echo "node2 never crashed with marks"
+	return 1
+}
+check "node2 writes through the mirror (4 writers, $WINDOW_MIB-$((WINDOW_MIB + WINDOW_LEN_MIB)) MiB) and crashes mid-write; nodes 1 and 3 keep the log with members and registered [1,3]" \
+	crash_writing_node2
 echo "# after node2's crash: $(vm exec 1 "blkspace log show $UUID --output-format=json" | jget log.in_sync) of $REGIONS regions in sync"
 # node2 might still be writing what it marked until it is known to be fenced (no
 # Pacemaker here: the host killed it, and the administrator says so)
