@@ -83,6 +83,8 @@ struct sync_plan {
 	uint64_t commit;    /* end of their longest common log prefix (p) */
 	uint32_t source;    /* lowest of them holding A: sends the transfer */
 	uint64_t new_epoch; /* max promise + 1 */
+	bool undecided;     /* two histories may have been applied (domain-plan.c) */
+	uint64_t undecided_at; /* the position where they part */
 };
 
 struct transfer_rx {
@@ -156,6 +158,13 @@ void sync_on_epoch_ack(struct domain *d, struct member *m, const struct wire_epo
 void sync_on_transfer(struct domain *d, uint32_t from, const struct wire_snapshot *s);
 void sync_on_persisted(struct domain *d);
 void sync_reset(struct domain *d);
+
+/* domain-plan.c */
+/* How many members must hold an entry before it is applied: all of them, or
+ * in cluster domains a majority of the cluster. */
+size_t domain_ack_count(const struct domain *d);
+/* Decide this round's plan into d->plan; in[i]: member i's log is part of it. */
+void plan_make(struct domain *d, bool *in);
 
 /* domain-log.c */
 uint64_t log_last(const struct domain *d);

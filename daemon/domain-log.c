@@ -3,11 +3,13 @@
  *
  * Every member logs each delivered request at the next position and chains
  * a hash through it; after the batch is durable it multicasts a receipt
- * (position, chain hash). The safe point is the lowest position every member
- * holds durably: the others' receipts as delivered, our own durability as
- * we know it. Entries up to it are applied in log order, so every member
- * applies the same sequence, each as soon as it knows it is safe. A receipt
- * whose hash differs from ours comes from a diverged log and is ignored.
+ * (position, chain hash). The safe point is the highest position held
+ * durably by as many members as the ack rule asks (domain_ack_count: every
+ * member, or in cluster domains a majority of the cluster): the others'
+ * receipts as delivered, our own durability as we know it. Entries up to it
+ * are applied in log order, so every member applies the same sequence, each
+ * as soon as it knows it is safe. A receipt whose hash differs from ours
+ * comes from a diverged log and is ignored.
  *
  * Receipts for entries of other nodes go out after every commit: their
  * origins wait for them. Receipts that only cover our own requests go out
@@ -204,14 +206,20 @@ uint64_t log_safe_point(const struct domain *d)
 {
 	if (!domain_is_active(d) || d->n_members == 0)
 		return d->applied;
-	uint64_t safe = log_last(d);
+	/* the need-th highest holding among the members */
+	uint64_t held[DOMAIN_MAX_MEMBERS];
+	size_t need = domain_ack_count(d);
 	for (size_t i = 0; i < d->n_members; i++) {
 		const struct member *m = &d->members[i];
-		uint64_t held = m->nodeid == d->nodeid ? d->durable_seq : m->received;
-		if (held < safe)
-			safe = held;
+		held[i] = m->nodeid == d->nodeid ? d->durable_seq : m->received;
+		for (size_t j = i; j > 0 && held[j] > held[j - 1]; j--) {
+			uint64_t t = held[j];
+			held[j] = held[j - 1];
+			held[j - 1] = t;
+		}
 	}
-	return safe;
+	uint64_t safe = held[need - 1];
+	return safe < log_last(d) ? safe : log_last(d);
 }
 
 static bool receipt_matches(const struct domain *d, uint64_t seq, uint64_t hash)

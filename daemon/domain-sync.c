@@ -2,13 +2,14 @@
 /* Domain engine: the rounds that follow a configuration change.
  *
  * SYNC: every member announces its epoch, applied point and the chain hashes
- * of its unapplied log. From these every member computes the same plan:
- * among the members of the most recent epoch, the highest applied point A
- * and the longest prefix p >= A common to all their logs. An entry that was
- * safe anywhere is held by every member of its configuration, so it lies
- * within p; entries after p were never applied anywhere and are dropped
- * (their origins re-send them). Members of that epoch reach p from their own
- * log; the others receive the state at A plus the entries up to p.
+ * of its unapplied log. From these every member computes the same plan
+ * (domain-plan.c): a source at applied point A and a commit point p >= A
+ * that includes every entry that may have been applied anywhere; entries
+ * after p were never applied anywhere and are dropped (their origins re-send
+ * them). Members whose log holds the plan's history through p reach it from
+ * their own log; the others receive the source's state at A plus the
+ * entries up to p. When two histories may have been applied, the round
+ * waits for more members, as an inquorate one does.
  *
  * EPOCH: only a quorate configuration goes on. Every member makes the
  * promise of the new epoch durable, then acknowledges; once every member has,
@@ -86,83 +87,6 @@ void sync_start(struct domain *d)
 	domain_changed(d);
 }
 
-/* Chain hash of member m at position s, if it reported one (s >= applied). */
-static bool member_hash(const struct member *m, uint64_t s, uint64_t *ret)
-{
-	if (s == m->sync.applied) {
-		*ret = m->sync.applied_hash;
-		return true;
-	}
-	if (s < m->sync.applied || s - m->sync.applied > m->sync.n_tail)
-		return false;
-	*ret = m->tail[s - m->sync.applied - 1];
-	return true;
-}
-
-/* Members of the plan: the most recent epoch, consistent with the source at A. */
-static void plan_members(const struct domain *d, struct sync_plan *plan, bool *in)
-{
-	const struct member *src = NULL;
-	for (size_t i = 0; i < d->n_members; i++) {
-		const struct member *m = &d->members[i];
-		in[i] = m->sync.epoch == plan->epoch;
-		if (in[i] && (!src || m->sync.applied > src->sync.applied))
-			src = m; /* sorted by nodeid: ties keep the lowest */
-	}
-	plan->applied = src->sync.applied;
-	plan->source = src->nodeid;
-	for (size_t i = 0; i < d->n_members; i++) {
-		uint64_t h;
-		if (in[i] && (!member_hash(&d->members[i], plan->applied, &h) ||
-		              h != src->sync.applied_hash)) {
-			dlog(d, LOG_ERR, "node %u's log disagrees with node %u at %llu; it reloads",
-			     d->members[i].nodeid, src->nodeid, (unsigned long long)plan->applied);
-			in[i] = false;
-		}
-	}
-}
-
-/* Longest prefix after A common to every plan member's log. */
-static uint64_t common_prefix(const struct domain *d, const struct sync_plan *plan, const bool *in)
-{
-	uint64_t p = plan->applied;
-	for (;;) {
-		uint64_t want = 0, h;
-		bool first = true;
-		for (size_t i = 0; i < d->n_members; i++) {
-			if (!in[i])
-				continue;
-			if (!member_hash(&d->members[i], p + 1, &h) || (!first && h != want))
-				return p;
-			want = h;
-			first = false;
-		}
-		p++;
-	}
-}
-
-static void make_plan(struct domain *d, bool *in)
-{
-	struct sync_plan *plan = &d->plan;
-	memset(plan, 0, sizeof(*plan));
-	uint64_t promise = 0;
-	plan->id = FNV64_INIT;
-	for (size_t i = 0; i < d->n_members; i++) {
-		const struct member *m = &d->members[i];
-		uint8_t b[8];
-		le32_write(b, m->nodeid);
-		le32_write(b + 4, m->sync.sync_id);
-		plan->id = fnv64(plan->id, b, sizeof(b));
-		if (m->sync.epoch > plan->epoch)
-			plan->epoch = m->sync.epoch;
-		if (m->sync.promise > promise)
-			promise = m->sync.promise;
-	}
-	plan->new_epoch = promise + 1;
-	plan_members(d, plan, in);
-	plan->commit = common_prefix(d, plan, in);
-}
-
 /* Stream the state at A plus the entries through p to the members outside the plan. */
 static void send_transfer(struct domain *d)
 {
@@ -206,7 +130,17 @@ static void sync_complete(struct domain *d)
 			size = d->members[i].sync.cluster_size;
 	d->group_cluster_size = size;
 	bool in[DOMAIN_MAX_MEMBERS], laggards = false;
-	make_plan(d, in);
+	plan_make(d, in);
+	if (domain_is_quorate_config(d) && d->plan.undecided) {
+		d->phase = DOMAIN_INQUORATE;
+		dlog(d, LOG_WARNING, "the members' logs part at seq %llu and either history may have "
+		     "been applied by a member not here: waiting for more members, state frozen at "
+		     "(%llu, %llu)", (unsigned long long)d->plan.undecided_at,
+		     (unsigned long long)d->epoch, (unsigned long long)d->applied);
+		held_reject(d);
+		domain_changed(d);
+		return;
+	}
 	if (!domain_is_quorate_config(d)) {
 		d->phase = DOMAIN_INQUORATE;
 		if (d->quorum == DOMAIN_QUORUM_SERVICE)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the replicated domain engine: bad peer input first (fed
  * straight into a domain), then scenarios with real nodes over the simulated
- * network and disks: forming, answering only once safe, minority refusal,
+ * network and disks (the plan of a round from SYNC messages fed to one
+ * domain, too): forming, answering only once safe, minority refusal,
  * waiting for quorum, restart with state transfer in chunks, cold start of
  * the whole cluster, duplicates, cancellation. */
 #include "config.h"
@@ -287,6 +288,96 @@ START_TEST(test_domain_unknown_operation_is_refused_everywhere)
 }
 END_TEST
 
+/* --- the plan of a round, from SYNC messages fed to one domain ----------------------- */
+
+/* Node 1's domain in a configuration of nodes 1..n of a 3-node cluster. */
+static struct domain *plan_domain(struct fake_host *fh, unsigned n)
+{
+	struct domain_params p = {
+		.name = "test", .nodeid = 1, .incarnation = 1, .cluster_size = 3,
+		.quorum = DOMAIN_QUORUM_CLUSTER, .svc = &control_service_ops, .env = &fake_env, .host = fh,
+	};
+	struct domain *d;
+	ck_assert_int_eq(domain_create(&p, &d), 0);
+	struct domain_member_id ids[3] = { { 1, 100 }, { 2, 200 }, { 3, 300 } };
+	domain_on_confchg(d, ids, n);
+	return d;
+}
+
+/* Deliver node's SYNC: active in epoch 5, applied through 10, then the tail. */
+static void deliver_sync(struct domain *d, unsigned n_members, uint32_t node, const uint64_t *tail,
+                         uint32_t n_tail)
+{
+	uint64_t view = FNV64_INIT;
+	for (uint32_t i = 1; i <= n_members; i++) {
+		uint8_t b[8];
+		le32_write(b, i);
+		le32_write(b + 4, i * 100);
+		view = fnv64(view, b, sizeof(b));
+	}
+	struct wire_sync s = { .proto_min = WIRE_PROTO_MIN, .proto_max = WIRE_PROTO_MAX,
+		               .cluster_size = 3, .sync_id = 1, .view_id = view, .promise = 5,
+		               .epoch = 5, .applied = 10, .applied_hash = 0xa10, .n_tail = n_tail };
+	struct wbuf w, p;
+	wbuf_init(&w);
+	wbuf_init(&p);
+	wire_put_sync(&p, &s, tail, NULL);
+	make_msg(&w, "test", WIRE_SYNC, node, &p);
+	domain_on_deliver(d, node, w.data, w.len);
+	wbuf_done(&w);
+	wbuf_done(&p);
+}
+
+/* Two of three nodes whose logs part after 10: node 3, absent, may have
+ * acknowledged either entry 11 with one of them, so neither can be chosen. */
+START_TEST(test_domain_plan_waits_when_two_histories_may_be_applied)
+{
+	struct fake_host fh = { 0 };
+	struct domain *d = plan_domain(&fh, 2);
+	uint64_t a[] = { 0xb11 }, b[] = { 0xc11, 0xc12 };
+	deliver_sync(d, 2, 1, a, 1);
+	deliver_sync(d, 2, 2, b, 2);
+	struct domain_status st;
+	domain_get_status(d, &st);
+	ck_assert_int_eq(st.phase, DOMAIN_INQUORATE);
+	domain_destroy(d);
+}
+END_TEST
+
+/* With all three here, a history held by one node alone was applied nowhere. */
+START_TEST(test_domain_plan_drops_a_history_held_by_a_minority)
+{
+	struct fake_host fh = { 0 };
+	struct domain *d = plan_domain(&fh, 3);
+	uint64_t a[] = { 0xb11 }, b[] = { 0xc11, 0xc12 };
+	deliver_sync(d, 3, 1, a, 1);
+	deliver_sync(d, 3, 2, b, 2);
+	deliver_sync(d, 3, 3, b, 2);
+	struct domain_status st;
+	domain_get_status(d, &st);
+	ck_assert_int_eq(st.phase, DOMAIN_EPOCH);
+	ck_assert(st.receiving); /* node 1's entry 11 is not the plan's: it reloads */
+	domain_destroy(d);
+}
+END_TEST
+
+/* An entry only one member here holds may have been acknowledged with the
+ * absent node: the plan keeps it, and node 1, without it, receives it. */
+START_TEST(test_domain_plan_keeps_an_entry_a_majority_may_hold)
+{
+	struct fake_host fh = { 0 };
+	struct domain *d = plan_domain(&fh, 2);
+	uint64_t a[] = { 0xb11 }, b[] = { 0xb11, 0xb12 };
+	deliver_sync(d, 2, 1, a, 1);
+	deliver_sync(d, 2, 2, b, 2);
+	struct domain_status st;
+	domain_get_status(d, &st);
+	ck_assert_int_eq(st.phase, DOMAIN_EPOCH);
+	ck_assert(st.receiving);
+	domain_destroy(d);
+}
+END_TEST
+
 /* --- scenarios ----------------------------------------------------------------------- */
 
 START_TEST(test_domain_forms_and_answers)
@@ -312,8 +403,8 @@ START_TEST(test_domain_forms_and_answers)
 }
 END_TEST
 
-/* The origin answers only once every member holds the entry: with one
- * member's messages held back, no answer may come. */
+/* The origin answers only once a majority holds the entry: with the
+ * receipts not yet delivered, no answer may come. */
 START_TEST(test_domain_answers_only_when_safe)
 {
 	struct tcluster tc;
@@ -505,6 +596,9 @@ static Suite *domain_suite(void)
 		{ "bad_peer_messages", test_domain_bad_peer_messages_are_dropped },
 		{ "bad_journal", test_domain_bad_journal_is_refused },
 		{ "unknown_operation", test_domain_unknown_operation_is_refused_everywhere },
+		{ "plan_undecided", test_domain_plan_waits_when_two_histories_may_be_applied },
+		{ "plan_minority_history", test_domain_plan_drops_a_history_held_by_a_minority },
+		{ "plan_majority_entry", test_domain_plan_keeps_an_entry_a_majority_may_hold },
 		{ "forms_and_answers", test_domain_forms_and_answers },
 		{ "answers_only_when_safe", test_domain_answers_only_when_safe },
 		{ "minority_refuses", test_domain_minority_refuses_majority_goes_on },
