@@ -426,6 +426,8 @@ void domain_get_status(const struct domain *d, struct domain_status *out)
 	out->promise = d->promise;
 	out->durable_seq = d->durable_seq;
 	out->safe_seq = log_safe_point(d);
+	if (d->phase == DOMAIN_INQUORATE && d->plan.undecided)
+		out->undecided_at = d->plan.undecided_at;
 	out->writer = d->n_members ? d->members[0].nodeid : 0;
 	out->cluster_size = d->group_cluster_size ? d->group_cluster_size : d->cluster_size;
 	out->n_members = d->n_members;

@@ -135,7 +135,8 @@ struct domain_status {
 	uint64_t logged;      /* delivered and logged */
 	uint64_t promise;
 	uint64_t durable_seq; /* logged durably here */
-	uint64_t safe_seq;    /* held durably by every member */
+	uint64_t safe_seq;    /* held durably by as many members as the ack rule asks */
+	uint64_t undecided_at; /* waiting for more members: the logs part here (else 0) */
 	uint32_t writer; /* lowest member nodeid, 0 when outside */
 	uint32_t cluster_size;
 	size_t n_members;

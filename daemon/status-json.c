@@ -87,6 +87,7 @@ static struct json_object *control_object(struct jdoc *d, const struct domain_st
 	put(d, o, "promise", new_u64(c->promise));
 	put(d, o, "durable_seq", new_u64(c->durable_seq));
 	put(d, o, "safe_seq", new_u64(c->safe_seq));
+	put(d, o, "undecided_at", new_u64(c->undecided_at));
 	put(d, o, "writer", new_u64(c->writer));
 	put(d, o, "receiving", new_bool(c->receiving));
 	put(d, o, "pending", new_u64(c->pending));

@@ -340,6 +340,7 @@ START_TEST(test_domain_plan_waits_when_two_histories_may_be_applied)
 	struct domain_status st;
 	domain_get_status(d, &st);
 	ck_assert_int_eq(st.phase, DOMAIN_INQUORATE);
+	ck_assert_uint_eq(st.undecided_at, 11);
 	domain_destroy(d);
 }
 END_TEST

@@ -107,6 +107,7 @@ START_TEST(test_status_json_status_schema)
 		                              "safe_seq", "writer", "receiving", "pending" };
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		get(control, fields[i]);
+	ck_assert_int_eq(get_int(control, "undecided_at"), 0);
 	ck_assert(!json_object_object_get_ex(control, "members", NULL));
 	ck_assert(!json_object_object_get_ex(doc, "nodes", NULL));
 }

@@ -98,6 +98,10 @@ static void print_status(struct json_object *doc, bool full)
 	       cli_json_u64(control, "logged"), cli_json_u64(control, "durable_seq"),
 	       cli_json_u64(control, "safe_seq"), cli_json_u64(control, "pending"),
 	       cli_json_bool(control, "receiving") ? ", receiving state" : "");
+	uint64_t part = cli_json_u64(control, "undecided_at");
+	if (part)
+		printf("Waiting: the members' logs part at seq %" PRIu64 " and a node that is not here "
+		       "may have applied either; one must return\n", part);
 	if (full)
 		print_status_full(doc, control);
 }
