@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include "transport-cpg.h"
+#include "loop-timer.h"
 
 #include <poll.h>
 #include <stdlib.h>
@@ -49,10 +50,8 @@ struct transport_group {
 	bool destroyed;
 	struct out_msg *head, *tail;
 	struct out_msg *lazy; /* send_lazy(): queued when its timer ends, dropped by a send */
-	qb_loop_timer_handle lazy_timer;
-	bool lazy_armed;
-	qb_loop_timer_handle retry_timer;
-	bool retry_armed;
+	struct loop_timer *lazy_timer; /* short timers: timerfds (loop-timer.h) */
+	struct loop_timer *retry_timer;
 	qb_loop_timer_handle reconnect_timer;
 	bool reconnect_armed;
 };
@@ -114,13 +113,11 @@ static void queue_clear(struct transport_group *g)
 
 static void schedule_reconnect(struct transport_group *g);
 static void flush(struct transport_group *g);
+static void on_lazy_timer(void *data);
 
 static void lazy_drop(struct transport_group *g)
 {
-	if (g->lazy_armed) {
-		qb_loop_timer_del(g->b->loop, g->lazy_timer);
-		g->lazy_armed = false;
-	}
+	loop_timer_disarm(g->lazy_timer);
 	free(g->lazy);
 	g->lazy = NULL;
 }
@@ -128,10 +125,7 @@ static void lazy_drop(struct transport_group *g)
 static void disconnect(struct transport_group *g, bool notify)
 {
 	lazy_drop(g);
-	if (g->retry_armed) {
-		qb_loop_timer_del(g->b->loop, g->retry_timer);
-		g->retry_armed = false;
-	}
+	loop_timer_disarm(g->retry_timer);
 	if (g->connected) {
 		qb_loop_poll_del(g->b->loop, g->fd);
 		cpg_finalize(g->handle);
@@ -148,16 +142,13 @@ static void disconnect(struct transport_group *g, bool notify)
 static void on_retry(void *data)
 {
 	struct transport_group *g = data;
-	g->retry_armed = false;
 	flush(g);
 }
 
 static void arm_retry(struct transport_group *g)
 {
-	if (g->retry_armed)
-		return;
-	if (qb_loop_timer_add(g->b->loop, QB_LOOP_HIGH, CPG_RETRY_NS, g, on_retry, &g->retry_timer) == 0)
-		g->retry_armed = true;
+	if (!loop_timer_armed(g->retry_timer) && loop_timer_arm(g->retry_timer, CPG_RETRY_NS) < 0)
+		qb_log(LOG_ERR, "cpg %s: cannot arm the retry timer", g->name.value);
 }
 
 /* Send what is queued until corosync pushes back. */
@@ -219,6 +210,8 @@ static void free_group(struct transport_group *g)
 	disconnect(g, false);
 	if (g->reconnect_armed)
 		qb_loop_timer_del(g->b->loop, g->reconnect_timer);
+	loop_timer_destroy(g->retry_timer);
+	loop_timer_destroy(g->lazy_timer);
 	free(g);
 }
 
@@ -307,11 +300,21 @@ static int cpg_join_group(void *backend, const char *group, const struct transpo
 	memcpy(g->name.value, group, g->name.length);
 	g->cb = *cb;
 	g->cb_data = cb_data;
-	int rc = connect_group(g);
+	int rc = loop_timer_create(g->b->loop, QB_LOOP_HIGH, on_retry, g, &g->retry_timer);
+	if (rc == 0)
+		rc = loop_timer_create(g->b->loop, QB_LOOP_HIGH, on_lazy_timer, g, &g->lazy_timer);
+	if (rc < 0) {
+		loop_timer_destroy(g->retry_timer);
+		free(g);
+		return rc;
+	}
+	rc = connect_group(g);
 	if (rc == -EAGAIN) {
 		qb_log(LOG_WARNING, "cpg %s: corosync not reachable, retrying", group);
 		schedule_reconnect(g);
 	} else if (rc < 0) {
+		loop_timer_destroy(g->retry_timer);
+		loop_timer_destroy(g->lazy_timer);
 		free(g);
 		return rc;
 	}
@@ -337,7 +340,7 @@ static void enqueue(struct transport_group *g, struct out_msg *m)
 	else
 		g->head = m;
 	g->tail = m;
-	if (!g->retry_armed)
+	if (!loop_timer_armed(g->retry_timer))
 		flush(g);
 }
 
@@ -357,7 +360,6 @@ static void on_lazy_timer(void *data)
 {
 	struct transport_group *g = data;
 	struct out_msg *m = g->lazy;
-	g->lazy_armed = false;
 	g->lazy = NULL;
 	if (m && g->joined)
 		enqueue(g, m);
@@ -374,10 +376,7 @@ static int cpg_send_lazy(struct transport_group *g, const void *msg, size_t len)
 		return -ENOMEM;
 	free(g->lazy);
 	g->lazy = m;
-	if (!g->lazy_armed && qb_loop_timer_add(g->b->loop, QB_LOOP_HIGH, TRANSPORT_LAZY_NS, g,
-	                                        on_lazy_timer, &g->lazy_timer) == 0)
-		g->lazy_armed = true;
-	if (!g->lazy_armed) {
+	if (!loop_timer_armed(g->lazy_timer) && loop_timer_arm(g->lazy_timer, TRANSPORT_LAZY_NS) < 0) {
 		g->lazy = NULL;
 		enqueue(g, m); /* no timer: send it now */
 	}
