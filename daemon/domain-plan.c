@@ -32,11 +32,18 @@
 
 #include "domain-internal.h"
 
+/* The nodes a majority is counted of: the configured size, or the members
+ * here if more are (a size reported too small must not shrink the majority). */
+static size_t cluster_nodes(const struct domain *d)
+{
+	return d->group_cluster_size > d->n_members ? d->group_cluster_size : d->n_members;
+}
+
 size_t domain_ack_count(const struct domain *d)
 {
 	if (d->quorum != DOMAIN_QUORUM_CLUSTER || d->group_cluster_size == 0)
 		return d->n_members;
-	size_t majority = d->group_cluster_size / 2 + 1;
+	size_t majority = cluster_nodes(d) / 2 + 1;
 	return majority < d->n_members ? majority : d->n_members;
 }
 
@@ -127,8 +134,8 @@ static size_t branches_at(const struct domain *d, const bool *in, uint64_t s, ui
  * applied; false when two may have been (the plan is undecided). */
 static bool majority_prefix(const struct domain *d, struct sync_plan *plan, bool *in)
 {
-	size_t majority = d->group_cluster_size / 2 + 1;
-	size_t absent = d->group_cluster_size > d->n_members ? d->group_cluster_size - d->n_members : 0;
+	size_t majority = cluster_nodes(d) / 2 + 1;
+	size_t absent = cluster_nodes(d) - d->n_members;
 	uint64_t s = plan->applied;
 	for (;;) {
 		uint64_t hash[DOMAIN_MAX_MEMBERS], pick = 0;
