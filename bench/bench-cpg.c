@@ -140,6 +140,40 @@ lost:
 	return 1;
 }
 
+struct cpg_bench *cpg_yardstick_open(void)
+{
+	struct cpg_bench *b = calloc(1, sizeof(*b));
+	if (b && bench_open(b, "blkspace-bench") < 0) {
+		free(b);
+		return NULL;
+	}
+	for (uint64_t i = 1; b && i <= 20; i++) /* warm up */
+		if (round_trip(b, i) < 0) {
+			cpg_yardstick_close(b);
+			return NULL;
+		}
+	return b;
+}
+
+double cpg_yardstick_round(struct cpg_bench *b)
+{
+	static uint64_t seq = 1000;
+	double a = now_us();
+	if (round_trip(b, ++seq) < 0) {
+		fprintf(stderr, "blkspace-bench: raw cpg: no delivery within %d ms\n", ECHO_WAIT_MS);
+		return -1;
+	}
+	return now_us() - a;
+}
+
+void cpg_yardstick_close(struct cpg_bench *b)
+{
+	if (!b)
+		return;
+	bench_close(b);
+	free(b);
+}
+
 int bench_cpg(size_t count)
 {
 	struct cpg_bench b = { 0 };

@@ -5,6 +5,7 @@
 #define BLKSPACE_BENCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct samples {
 	double *us;
@@ -18,6 +19,15 @@ void report(const char *name, struct samples *s, double seconds);
 /* Raw CPG (bench-cpg.c): an agreed message to our own delivery; one
  * delivered on another node and echoed back; the echoing side. */
 int bench_cpg(size_t count);
+
+/* The raw CPG round trip one at a time, to interleave with another
+ * benchmark: open (joined and warmed up, NULL on failure), one round trip
+ * (its latency in us, negative when the delivery does not come), close
+ * (accepts NULL). */
+struct cpg_bench;
+struct cpg_bench *cpg_yardstick_open(void);
+double cpg_yardstick_round(struct cpg_bench *b);
+void cpg_yardstick_close(struct cpg_bench *b);
 int bench_cpg_echo(size_t count);
 int bench_cpg_echoer(void);
 

@@ -5,6 +5,7 @@
  *   blkspace-bench cpg-echo [-n COUNT]            delivered on another node and echoed back
  *   blkspace-bench cpg-echoer                     (on another node) echo until cpg-echo is done
  *   blkspace-bench property-set [-n COUNT] [-c CLIENTS]   through libblkspace and the daemon
+ *   blkspace-bench property-set -i [-n COUNT]     the same in turns with raw CPG round trips
  *   blkspace-bench property-get [-n COUNT]        a local query: the IPC round trip alone
  *
  * Prints one line "NAME ops=N seconds=S ops_per_s=R p50_us=A p99_us=B".
@@ -14,6 +15,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,22 @@ void report(const char *name, struct samples *s, double seconds)
 
 /* --- property set -------------------------------------------------------------------- */
 
+/* Client id's i-th property change; its latency in us, negative on an error. */
+static double set_one(struct blkspace *b, unsigned id, size_t i)
+{
+	char key[64], value[32];
+	const char *k[1] = { key }, *v[1] = { value };
+	snprintf(key, sizeof(key), "bench.c%u.k%zu", id, i % 1000);
+	snprintf(value, sizeof(value), "%zu", i);
+	double a = now_us();
+	int rc = blkspace_property_set(b, k, v, 1, 0);
+	if (rc < 0) {
+		fprintf(stderr, "blkspace-bench: property set: %s\n", blkspace_strerror(rc));
+		return -1;
+	}
+	return now_us() - a;
+}
+
 static int run_client(unsigned id, size_t count, double *us)
 {
 	struct blkspace *b;
@@ -57,22 +75,73 @@ static int run_client(unsigned id, size_t count, double *us)
 		fprintf(stderr, "blkspace-bench: %s\n", blkspace_strerror(rc));
 		return 1;
 	}
-	char key[64], value[32];
-	const char *k[1] = { key }, *v[1] = { value };
 	for (size_t i = 0; i < count + 10; i++) {
-		snprintf(key, sizeof(key), "bench.c%u.k%zu", id, i % 1000);
-		snprintf(value, sizeof(value), "%zu", i);
-		double a = now_us();
-		if ((rc = blkspace_property_set(b, k, v, 1, 0)) < 0) {
-			fprintf(stderr, "blkspace-bench: property set: %s\n", blkspace_strerror(rc));
+		double t = set_one(b, id, i);
+		if (t < 0) {
 			blkspace_disconnect(b);
 			return 1;
 		}
 		if (i >= 10) /* the first ten warm up */
-			us[i - 10] = now_us() - a;
+			us[i - 10] = t;
 	}
 	blkspace_disconnect(b);
 	return 0;
+}
+
+#define TURN 50 /* operations per turn when interleaved with raw CPG */
+
+/* n more samples of fn into s (adding the time taken to *seconds); -1 on an error. */
+static int take_turn(struct samples *s, size_t n, double *seconds, double (*fn)(void *), void *data)
+{
+	double t0 = now_us();
+	for (size_t i = 0; i < n; i++) {
+		double t = fn(data);
+		if (t < 0)
+			return -1;
+		s->us[s->n++] = t;
+	}
+	*seconds += (now_us() - t0) / 1e6;
+	return 0;
+}
+
+static double raw_round(void *data) { return cpg_yardstick_round(data); }
+
+static double set_next(void *data)
+{
+	static size_t i = 10;
+	return set_one(data, 0, i++);
+}
+
+/* Property changes and raw CPG round trips in turns of TURN, so that both
+ * meet the same moments of a machine whose speed drifts: prints the
+ * raw_cpg line, then the property_set line. */
+static int bench_property_set_interleaved(size_t count)
+{
+	struct samples raw = { calloc(count, sizeof(double)), 0 };
+	struct samples set = { calloc(count, sizeof(double)), 0 };
+	struct cpg_bench *y = raw.us && set.us ? cpg_yardstick_open() : NULL;
+	struct blkspace *b = NULL;
+	int rc = y ? blkspace_connect(&b) : -ENOMEM;
+	if (rc < 0 && y)
+		fprintf(stderr, "blkspace-bench: %s\n", blkspace_strerror(rc));
+	for (size_t i = 0; rc == 0 && i < 10; i++) /* warm up */
+		rc = set_one(b, 0, i) < 0 ? -1 : 0;
+	double raw_s = 0, set_s = 0;
+	while (rc == 0 && set.n < count) {
+		size_t n = count - set.n < TURN ? count - set.n : TURN;
+		rc = take_turn(&raw, n, &raw_s, raw_round, y);
+		if (rc == 0)
+			rc = take_turn(&set, n, &set_s, set_next, b);
+	}
+	if (rc == 0) {
+		report("raw_cpg", &raw, raw_s);
+		report("property_set", &set, set_s);
+	}
+	blkspace_disconnect(b);
+	cpg_yardstick_close(y);
+	free(raw.us);
+	free(set.us);
+	return rc == 0 ? 0 : 1;
 }
 
 /* A query answered from the local replica: what the IPC path alone costs. */
@@ -136,17 +205,19 @@ static int bench_property_set(size_t count, unsigned clients)
 }
 
 static const char usage[] = "usage: blkspace-bench cpg|cpg-echo|cpg-echoer|property-set|property-get "
-                            "[-n COUNT] [-c CLIENTS]\n";
+                            "[-n COUNT] [-c CLIENTS] [-i]\n";
 
 int main(int argc, char **argv)
 {
 	size_t count = 2000;
 	unsigned clients = 1;
+	bool interleave = false;
 	int c;
-	while ((c = getopt(argc, argv, "n:c:h")) != -1) {
+	while ((c = getopt(argc, argv, "n:c:ih")) != -1) {
 		switch (c) {
 		case 'n': count = strtoul(optarg, NULL, 10); break;
 		case 'c': clients = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'i': interleave = true; break;
 		default:
 			fprintf(stderr, "%s", usage);
 			return 64;
@@ -162,8 +233,12 @@ int main(int argc, char **argv)
 		return bench_cpg_echo(count);
 	if (strcmp(argv[optind], "cpg-echoer") == 0)
 		return bench_cpg_echoer();
+	if (interleave && (clients != 1 || strcmp(argv[optind], "property-set") != 0)) {
+		fprintf(stderr, "blkspace-bench: -i is for property-set with one client\n%s", usage);
+		return 64;
+	}
 	if (strcmp(argv[optind], "property-set") == 0)
-		return bench_property_set(count, clients);
+		return interleave ? bench_property_set_interleaved(count) : bench_property_set(count, clients);
 	if (strcmp(argv[optind], "property-get") == 0)
 		return bench_property_get(count);
 	fprintf(stderr, "blkspace-bench: unknown benchmark '%s'\n", argv[optind]);
