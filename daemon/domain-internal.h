@@ -79,9 +79,9 @@ TAILQ_HEAD(held_list, held);
 struct sync_plan {
 	uint64_t id;        /* hash of the (member, sync_id) pairs it was made from */
 	uint64_t epoch;     /* label epoch of the most recent members */
-	uint64_t applied;   /* highest applied point among them (A) */
-	uint64_t commit;    /* end of their longest common log prefix (p) */
-	uint32_t source;    /* lowest of them holding A: sends the transfer */
+	uint64_t applied;   /* the source's applied point (A) */
+	uint64_t commit;    /* every entry that may have been applied lies up to here (p) */
+	uint32_t source;    /* holds p, highest A, lowest nodeid: sends the transfer */
 	uint64_t new_epoch; /* max promise + 1 */
 	bool undecided;     /* two histories may have been applied (domain-plan.c) */
 	uint64_t undecided_at; /* the position where they part */
