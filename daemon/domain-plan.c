@@ -80,10 +80,20 @@ static void plan_members(const struct domain *d, struct sync_plan *plan, bool *i
 	plan->source = src->nodeid;
 	for (size_t i = 0; i < d->n_members; i++) {
 		uint64_t h;
-		if (in[i] && (!member_hash(&d->members[i], plan->applied, &h) ||
-		              h != src->sync.applied_hash)) {
-			dlog(d, LOG_ERR, "node %u's log disagrees with node %u at %llu; it reloads",
-			     d->members[i].nodeid, src->nodeid, (unsigned long long)plan->applied);
+		if (!in[i])
+			continue;
+		if (!member_hash(&d->members[i], plan->applied, &h)) {
+			/* a majority applied what it never received: the end of a partition */
+			dlog(d, LOG_INFO, "node %u's log ends before node %u's applied point %llu; it "
+			     "receives the state", d->members[i].nodeid, src->nodeid,
+			     (unsigned long long)plan->applied);
+			in[i] = false;
+		} else if (h != src->sync.applied_hash) {
+			/* it logged other messages at the end of a partition than the
+			 * majority that applied through A */
+			dlog(d, LOG_INFO, "node %u's log parts from node %u's before its applied point "
+			     "%llu; it receives the state", d->members[i].nodeid, src->nodeid,
+			     (unsigned long long)plan->applied);
 			in[i] = false;
 		}
 	}
