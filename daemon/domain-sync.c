@@ -121,6 +121,22 @@ out:
 	wbuf_done(&w);
 }
 
+/* Why this configuration applies nothing, in one log line. */
+static void log_frozen(const struct domain *d, bool quorate)
+{
+	unsigned long long epoch = d->epoch, applied = d->applied;
+	if (quorate)
+		dlog(d, LOG_WARNING, "the members' logs part at seq %llu and either history may have "
+		     "been applied by a member not here: waiting for more members, state frozen at "
+		     "(%llu, %llu)", (unsigned long long)d->plan.undecided_at, epoch, applied);
+	else if (d->quorum == DOMAIN_QUORUM_SERVICE)
+		dlog(d, LOG_WARNING, "%zu members do not satisfy the %s quorum rule: not "
+		     "quorate, state frozen at (%llu, %llu)", d->n_members, d->svc->name, epoch, applied);
+	else
+		dlog(d, LOG_INFO, "%zu of %u nodes: not quorate, state frozen at (%llu, %llu)",
+		     d->n_members, d->group_cluster_size, epoch, applied);
+}
+
 /* Every member announced: decide, identically everywhere. */
 static void sync_complete(struct domain *d)
 {
@@ -131,26 +147,10 @@ static void sync_complete(struct domain *d)
 	d->group_cluster_size = size;
 	bool in[DOMAIN_MAX_MEMBERS], laggards = false;
 	plan_make(d, in);
-	if (domain_is_quorate_config(d) && d->plan.undecided) {
+	bool quorate = domain_is_quorate_config(d);
+	if (!quorate || d->plan.undecided) {
 		d->phase = DOMAIN_INQUORATE;
-		dlog(d, LOG_WARNING, "the members' logs part at seq %llu and either history may have "
-		     "been applied by a member not here: waiting for more members, state frozen at "
-		     "(%llu, %llu)", (unsigned long long)d->plan.undecided_at,
-		     (unsigned long long)d->epoch, (unsigned long long)d->applied);
-		held_reject(d);
-		domain_changed(d);
-		return;
-	}
-	if (!domain_is_quorate_config(d)) {
-		d->phase = DOMAIN_INQUORATE;
-		if (d->quorum == DOMAIN_QUORUM_SERVICE)
-			dlog(d, LOG_WARNING, "%zu members do not satisfy the %s quorum rule: not "
-			     "quorate, state frozen at (%llu, %llu)", d->n_members, d->svc->name,
-			     (unsigned long long)d->epoch, (unsigned long long)d->applied);
-		else
-			dlog(d, LOG_INFO, "%zu of %u nodes: not quorate, state frozen at (%llu, %llu)",
-			     d->n_members, size, (unsigned long long)d->epoch,
-			     (unsigned long long)d->applied);
+		log_frozen(d, quorate);
 		held_reject(d);
 		domain_changed(d);
 		return;

@@ -328,37 +328,44 @@ static void deliver_sync(struct domain *d, unsigned n_members, uint32_t node, co
 	wbuf_done(&p);
 }
 
+struct tail {
+	const uint64_t *hashes;
+	uint32_t n;
+};
+
+/* Node 1's status once nodes 1..n (of a 3-node cluster) announced these tails. */
+static struct domain_status plan_outcome(unsigned n, const struct tail *tails)
+{
+	struct fake_host fh = { 0 };
+	struct domain *d = plan_domain(&fh, n);
+	for (unsigned i = 0; i < n; i++)
+		deliver_sync(d, n, i + 1, tails[i].hashes, tails[i].n);
+	struct domain_status st;
+	domain_get_status(d, &st);
+	domain_destroy(d);
+	return st;
+}
+
+static const uint64_t tail_b[] = { 0xb11 }, tail_bb[] = { 0xb11, 0xb12 },
+                      tail_cc[] = { 0xc11, 0xc12 };
+
 /* Two of three nodes whose logs part after 10: node 3, absent, may have
  * acknowledged either entry 11 with one of them, so neither can be chosen. */
 START_TEST(test_domain_plan_waits_when_two_histories_may_be_applied)
 {
-	struct fake_host fh = { 0 };
-	struct domain *d = plan_domain(&fh, 2);
-	uint64_t a[] = { 0xb11 }, b[] = { 0xc11, 0xc12 };
-	deliver_sync(d, 2, 1, a, 1);
-	deliver_sync(d, 2, 2, b, 2);
-	struct domain_status st;
-	domain_get_status(d, &st);
+	struct domain_status st = plan_outcome(2, (struct tail[]){ { tail_b, 1 }, { tail_cc, 2 } });
 	ck_assert_int_eq(st.phase, DOMAIN_INQUORATE);
 	ck_assert_uint_eq(st.undecided_at, 11);
-	domain_destroy(d);
 }
 END_TEST
 
 /* With all three here, a history held by one node alone was applied nowhere. */
 START_TEST(test_domain_plan_drops_a_history_held_by_a_minority)
 {
-	struct fake_host fh = { 0 };
-	struct domain *d = plan_domain(&fh, 3);
-	uint64_t a[] = { 0xb11 }, b[] = { 0xc11, 0xc12 };
-	deliver_sync(d, 3, 1, a, 1);
-	deliver_sync(d, 3, 2, b, 2);
-	deliver_sync(d, 3, 3, b, 2);
-	struct domain_status st;
-	domain_get_status(d, &st);
+	struct domain_status st =
+		plan_outcome(3, (struct tail[]){ { tail_b, 1 }, { tail_cc, 2 }, { tail_cc, 2 } });
 	ck_assert_int_eq(st.phase, DOMAIN_EPOCH);
 	ck_assert(st.receiving); /* node 1's entry 11 is not the plan's: it reloads */
-	domain_destroy(d);
 }
 END_TEST
 
@@ -366,16 +373,9 @@ END_TEST
  * absent node: the plan keeps it, and node 1, without it, receives it. */
 START_TEST(test_domain_plan_keeps_an_entry_a_majority_may_hold)
 {
-	struct fake_host fh = { 0 };
-	struct domain *d = plan_domain(&fh, 2);
-	uint64_t a[] = { 0xb11 }, b[] = { 0xb11, 0xb12 };
-	deliver_sync(d, 2, 1, a, 1);
-	deliver_sync(d, 2, 2, b, 2);
-	struct domain_status st;
-	domain_get_status(d, &st);
+	struct domain_status st = plan_outcome(2, (struct tail[]){ { tail_b, 1 }, { tail_bb, 2 } });
 	ck_assert_int_eq(st.phase, DOMAIN_EPOCH);
 	ck_assert(st.receiving);
-	domain_destroy(d);
 }
 END_TEST
 
