@@ -148,6 +148,7 @@ static void sync_complete(struct domain *d)
 	bool in[DOMAIN_MAX_MEMBERS], laggards = false;
 	plan_make(d, in);
 	bool quorate = domain_is_quorate_config(d);
+	d->plan.undecided &= quorate; /* too few members comes first, in the log and in status */
 	if (!quorate || d->plan.undecided) {
 		d->phase = DOMAIN_INQUORATE;
 		log_frozen(d, quorate);

@@ -304,9 +304,10 @@ static struct domain *plan_domain(struct fake_host *fh, unsigned n)
 	return d;
 }
 
-/* Deliver node's SYNC: active in epoch 5, applied through 10, then the tail. */
-static void deliver_sync(struct domain *d, unsigned n_members, uint32_t node, const uint64_t *tail,
-                         uint32_t n_tail)
+/* Deliver node's SYNC: active in epoch 5, applied through 10, then the tail;
+ * the node counts `cluster` configured nodes. */
+static void deliver_sync(struct domain *d, unsigned n_members, unsigned cluster, uint32_t node,
+                         const uint64_t *tail, uint32_t n_tail)
 {
 	uint64_t view = FNV64_INIT;
 	for (uint32_t i = 1; i <= n_members; i++) {
@@ -316,7 +317,7 @@ static void deliver_sync(struct domain *d, unsigned n_members, uint32_t node, co
 		view = fnv64(view, b, sizeof(b));
 	}
 	struct wire_sync s = { .proto_min = WIRE_PROTO_MIN, .proto_max = WIRE_PROTO_MAX,
-		               .cluster_size = 3, .sync_id = 1, .view_id = view, .promise = 5,
+		               .cluster_size = cluster, .sync_id = 1, .view_id = view, .promise = 5,
 		               .epoch = 5, .applied = 10, .applied_hash = 0xa10, .n_tail = n_tail };
 	struct wbuf w, p;
 	wbuf_init(&w);
@@ -333,17 +334,22 @@ struct tail {
 	uint32_t n;
 };
 
-/* Node 1's status once nodes 1..n (of a 3-node cluster) announced these tails. */
-static struct domain_status plan_outcome(unsigned n, const struct tail *tails)
+/* Node 1's status once nodes 1..n (of a cluster of `cluster` nodes) announced these tails. */
+static struct domain_status plan_outcome_of(unsigned n, unsigned cluster, const struct tail *tails)
 {
 	struct fake_host fh = { 0 };
 	struct domain *d = plan_domain(&fh, n);
 	for (unsigned i = 0; i < n; i++)
-		deliver_sync(d, n, i + 1, tails[i].hashes, tails[i].n);
+		deliver_sync(d, n, cluster, i + 1, tails[i].hashes, tails[i].n);
 	struct domain_status st;
 	domain_get_status(d, &st);
 	domain_destroy(d);
 	return st;
+}
+
+static struct domain_status plan_outcome(unsigned n, const struct tail *tails)
+{
+	return plan_outcome_of(n, 3, tails);
 }
 
 static const uint64_t tail_b[] = { 0xb11 }, tail_bb[] = { 0xb11, 0xb12 },
@@ -356,6 +362,17 @@ START_TEST(test_domain_plan_waits_when_two_histories_may_be_applied)
 	struct domain_status st = plan_outcome(2, (struct tail[]){ { tail_b, 1 }, { tail_cc, 2 } });
 	ck_assert_int_eq(st.phase, DOMAIN_INQUORATE);
 	ck_assert_uint_eq(st.undecided_at, 11);
+}
+END_TEST
+
+/* Two of five nodes whose logs part: inquorate first. Status must not say
+ * the members wait for the logs to settle: more members are needed anyway. */
+START_TEST(test_domain_plan_inquorate_is_not_undecided)
+{
+	struct domain_status st =
+		plan_outcome_of(2, 5, (struct tail[]){ { tail_b, 1 }, { tail_cc, 2 } });
+	ck_assert_int_eq(st.phase, DOMAIN_INQUORATE);
+	ck_assert_uint_eq(st.undecided_at, 0);
 }
 END_TEST
 
@@ -598,6 +615,7 @@ static Suite *domain_suite(void)
 		{ "bad_journal", test_domain_bad_journal_is_refused },
 		{ "unknown_operation", test_domain_unknown_operation_is_refused_everywhere },
 		{ "plan_undecided", test_domain_plan_waits_when_two_histories_may_be_applied },
+		{ "plan_inquorate", test_domain_plan_inquorate_is_not_undecided },
 		{ "plan_minority_history", test_domain_plan_drops_a_history_held_by_a_minority },
 		{ "plan_majority_entry", test_domain_plan_keeps_an_entry_a_majority_may_hold },
 		{ "forms_and_answers", test_domain_forms_and_answers },
