@@ -154,16 +154,17 @@ static const struct {
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
+static const struct {
+	const char *name;
+	int level;
+} log_levels[] = { { "err", LOG_ERR },   { "warning", LOG_WARNING }, { "notice", LOG_NOTICE },
+                   { "info", LOG_INFO }, { "debug", LOG_DEBUG } };
+
 int config_log_level(const char *name)
 {
-	static const struct {
-		const char *name;
-		int level;
-	} levels[] = { { "err", LOG_ERR },   { "warning", LOG_WARNING }, { "notice", LOG_NOTICE },
-	               { "info", LOG_INFO }, { "debug", LOG_DEBUG } };
-	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-		if (strcmp(levels[i].name, name) == 0)
-			return levels[i].level;
+	for (size_t i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++)
+		if (strcmp(log_levels[i].name, name) == 0)
+			return log_levels[i].level;
 	return -1;
 }
 
@@ -254,4 +255,37 @@ int config_load(const char *path, bool missing_ok, struct blkspaced_config *c, c
 	}
 	fclose(f);
 	return rc < 0 ? rc : config_finish(c, path, err, errsz);
+}
+
+static const char *log_level_name(int level)
+{
+	for (size_t i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++)
+		if (log_levels[i].level == level)
+			return log_levels[i].name;
+	return "info";
+}
+
+/* "key = value", or "key =" for an empty value (no trailing blank). */
+static void put(FILE *f, const char *key, const char *value)
+{
+	fprintf(f, "%s =%s%s\n", key, *value ? " " : "", value);
+}
+
+void config_print(const struct blkspaced_config *c, FILE *f)
+{
+	char size[16];
+	snprintf(size, sizeof(size), "%u", c->cluster_size);
+	put(f, "transport", c->transport);
+	put(f, "state_dir", c->state_dir);
+	put(f, "run_dir", c->run_dir);
+	put(f, "pidfile", c->pidfile);
+	put(f, "ipc_service", c->ipc_service);
+	put(f, "ipc_group", c->ipc_group);
+	put(f, "log_level", log_level_name(c->log_level));
+	put(f, "node_name", c->node_name);
+	put(f, "cluster_size", size);
+	put(f, "kernel_link", c->kernel_link);
+	put(f, "ulog_socket", c->ulog_socket);
+	put(f, "mirror_auto_resume", c->mirror_auto_resume ? "yes" : "no");
+	put(f, "fencing", c->fencing_none ? "none" : "pacemaker");
 }

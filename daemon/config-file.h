@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define CONFIG_DEFAULT_PATH "/etc/blkspace/blkspaced.conf"
 
@@ -34,5 +35,7 @@ int config_load(const char *path, bool missing_ok, struct blkspaced_config *c, c
                 size_t errsz);
 /* "info" -> LOG_INFO; -1 if unknown. */
 int config_log_level(const char *name);
+/* Every key as "key = value", in a form config_load() reads back. */
+void config_print(const struct blkspaced_config *c, FILE *f);
 
 #endif

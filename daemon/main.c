@@ -81,10 +81,11 @@ struct daemon {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: blkspaced [-f] [-d] [-c FILE]\n"
+	fprintf(f, "usage: blkspaced [-f] [-d] [-t] [-c FILE]\n"
 	           "  -f, --foreground   stay in the foreground, log to stderr\n"
 	           "  -d, --debug        log at debug level\n"
 	           "  -c, --config FILE  configuration file (default %s)\n"
+	           "  -t, --test-config  check the configuration, print every setting, exit\n"
 	           "  -h, --help         this help\n"
 	           "  -V, --version      print the version\n",
 	           CONFIG_DEFAULT_PATH);
@@ -402,20 +403,27 @@ static void teardown(struct daemon *dm)
 	qb_log_fini();
 }
 
-static int parse_options(int argc, char **argv, struct daemon *dm, const char **config,
-                         bool *debug)
+struct options {
+	const char *config;
+	bool debug;
+	bool test_config;
+};
+
+static int parse_options(int argc, char **argv, struct daemon *dm, struct options *o)
 {
 	static const struct option opts[] = {
 		{ "foreground", no_argument, NULL, 'f' }, { "debug", no_argument, NULL, 'd' },
-		{ "config", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
+		{ "config", required_argument, NULL, 'c' }, { "test-config", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "fdc:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fdc:thV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': dm->foreground = true; break;
-		case 'd': *debug = true; break;
-		case 'c': *config = optarg; break;
+		case 'd': o->debug = true; break;
+		case 'c': o->config = optarg; break;
+		case 't': o->test_config = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("blkspaced %s\n", PACKAGE_VERSION); return 0;
 		default: usage(stderr); return 64;
@@ -431,19 +439,22 @@ static int parse_options(int argc, char **argv, struct daemon *dm, const char **
 int main(int argc, char **argv)
 {
 	struct daemon dm = { .pidfile_fd = -1, .ready_fd = -1 };
-	const char *config = CONFIG_DEFAULT_PATH;
-	bool debug = false;
-	int rc = parse_options(argc, argv, &dm, &config, &debug);
+	struct options o = { .config = CONFIG_DEFAULT_PATH };
+	int rc = parse_options(argc, argv, &dm, &o);
 	if (rc >= 0)
 		return rc;
 	char err[512];
-	if (config_load(config, config == (const char *)CONFIG_DEFAULT_PATH, &dm.cfg, err,
+	if (config_load(o.config, o.config == (const char *)CONFIG_DEFAULT_PATH, &dm.cfg, err,
 	                sizeof(err)) < 0) {
 		fprintf(stderr, "blkspaced: %s\n", err);
 		return 1;
 	}
-	if (debug)
+	if (o.debug)
 		dm.cfg.log_level = LOG_DEBUG;
+	if (o.test_config) {
+		config_print(&dm.cfg, stdout);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
 	if (!dm.foreground && (rc = daemonize(&dm)) < 0) {
 		fprintf(stderr, "blkspaced: cannot daemonize: %s\n", strerror(-rc));
 		return 1;

@@ -89,6 +89,34 @@ START_TEST(test_config_defaults_and_keys)
 }
 END_TEST
 
+/* What config_print writes (blkspaced -t) loads back into the same settings:
+ * every key set away from its default, and the empty ones. */
+START_TEST(test_config_print_reads_back)
+{
+	ck_assert_int_eq(load("transport = sim\nstate_dir = /srv/bks\nrun_dir = /tmp/bkr\n"
+	                      "pidfile = /tmp/bkr/p.pid\nipc_service = bks2\nipc_group = disk\n"
+	                      "log_level = notice\nnode_name = n7\ncluster_size = 7\n"
+	                      "kernel_link = sim\nulog_socket = /tmp/bkr/u.sock\n"
+	                      "mirror_auto_resume = no\nfencing = none\n"),
+	                 0);
+	for (int round = 0; round < 2; round++) {
+		struct blkspaced_config before = cfg;
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+		ck_assert_ptr_nonnull(f);
+		config_print(&before, f);
+		fclose(f);
+		ck_assert_ptr_null(strstr(text, " \n")); /* no trailing blanks */
+		ck_assert_int_eq(load(text), 0);
+		free(text);
+		ck_assert_msg(memcmp(&before, &cfg, sizeof(cfg)) == 0, "round %d differs", round);
+		/* then the defaults, with their empty ipc_group and node_name */
+		ck_assert_int_eq(config_load("/nonexistent/blkspaced.conf", true, &cfg, err, sizeof(err)), 0);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -96,6 +124,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_config_refuses_bad_files);
 	tcase_add_test(tc, test_config_defaults_and_keys);
+	tcase_add_test(tc, test_config_print_reads_back);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
