@@ -1,7 +1,8 @@
 #!/bin/bash
 # The OCF agent ocf:blkspace:blkspaced: ocf-tester's run through meta-data,
 # validate-all, probe, start, monitor, stop (node 1); a bad configuration, a
-# stopped daemon and a stop refused while a mirror log is active; then
+# stopped daemon, a node cut off (not a failure) and a stop refused while a
+# mirror log is active; then
 # Pacemaker running the agent as an interleaved clone on all three nodes,
 # restarting a daemon killed with SIGKILL, and stopping the clone.
 . "$(dirname "$0")/testlib.sh"
@@ -60,6 +61,11 @@ check "node 1: monitor of a stopped (SIGSTOP) daemon: failure (1)" \
 check "node 1: ... and says it does not answer" ra_said "did not answer\|does not answer"
 "$L" exec 1 kill -CONT "$pid"
 check "node 1: monitor after SIGCONT: running (0)" ra_exits 0 1 monitor
+"$L" cut 1 >/dev/null
+check "node 1 cut off: not primary" wait_for 30 not_primary 1
+check "node 1 cut off: monitor: running (0), a minority is not a failure" ra_exits 0 1 monitor
+"$L" heal 1 >/dev/null
+check "node 1 healed: primary again" wait_for 30 is_primary 1
 
 uuid=LVM-ocf-agent
 disk=$("$L" disk ocf-agent) || exit 1
