@@ -140,6 +140,7 @@ int status_json_status(const struct node_status *st, const struct control_state 
 	put(&d, o, "seq", new_u64(c->seq));
 	put(&d, o, "writer", new_u64(c->writer));
 	put(&d, o, "transport", json_object_new_string(st->transport ? st->transport : ""));
+	put(&d, o, "active_mirror_logs", new_u64(st->active_logs));
 	put(&d, o, "control", control_object(&d, c, flags));
 	if (flags & BLKSPACE_STATUS_FULL)
 		put(&d, o, "nodes", nodes_array(&d, &st->quorum, cs));

@@ -26,6 +26,7 @@ static void setup(void)
 	strcpy(st.name, "n2");
 	st.incarnation = 9;
 	st.transport = "sim";
+	st.active_logs = 2;
 	st.quorum.quorate = true;
 	st.quorum.n_nodes = 3;
 	for (uint32_t i = 0; i < 3; i++) {
@@ -101,6 +102,7 @@ START_TEST(test_status_json_status_schema)
 	ck_assert_int_eq(get_int(doc, "seq"), 40);
 	ck_assert_int_eq(get_int(doc, "writer"), 1);
 	ck_assert_str_eq(json_object_get_string(get(doc, "transport")), "sim");
+	ck_assert_int_eq(get_int(doc, "active_mirror_logs"), 2);
 	struct json_object *control = get(doc, "control");
 	ck_assert_str_eq(json_object_get_string(get(control, "phase")), "active");
 	static const char *const fields[] = { "epoch",    "seq",    "logged",    "promise", "durable_seq",

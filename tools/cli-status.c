@@ -92,6 +92,7 @@ static void print_status(struct json_object *doc, bool full)
 	       cli_json_u64(doc, "seq"));
 	printf("Writer: %" PRIu64 "\n", cli_json_u64(doc, "writer"));
 	printf("Transport: %s\n", cli_json_str(doc, "transport"));
+	printf("Active mirror logs: %" PRIu64 "\n", cli_json_u64(doc, "active_mirror_logs"));
 	printf("Control domain: %s, promise %" PRIu64 ", logged %" PRIu64 ", durable seq %" PRIu64
 	       ", safe seq %" PRIu64 ", pending %" PRIu64 "%s\n",
 	       cli_json_str(control, "phase"), cli_json_u64(control, "promise"),

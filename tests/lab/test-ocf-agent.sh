@@ -71,6 +71,9 @@ uuid=LVM-ocf-agent
 disk=$("$L" disk ocf-agent) || exit 1
 check "node 1: a mirror log constructed and resumed" \
 	ulog_activate "$uuid" "$((8 * 1024)) clustered-disk $disk 1024 nosync" 1
+active_logs_are() { [ "$(json_status "$1" 'd["active_mirror_logs"]')" = "$2" ]; }
+check "node 1: status: 1 active mirror log" wait_for 5 active_logs_are 1 1
+check "node 2: status: 0 active mirror logs" active_logs_are 2 0
 check "node 1: stop with an active mirror log: refused (1)" ra_exits 1 1 stop
 check "node 1: ... saying why" ra_said "mirror log(s) active on this node"
 check "node 1: the daemon still runs" ra_exits 0 1 monitor
