@@ -31,4 +31,8 @@ void cpg_yardstick_close(struct cpg_bench *b);
 int bench_cpg_echo(size_t count);
 int bench_cpg_echoer(void);
 
+/* The daemon's group commit (bench-commit.c): a journal record written and
+ * fdatasync()ed, count times, in a preallocated file in dir. */
+int bench_commit(size_t count, const char *dir);
+
 #endif

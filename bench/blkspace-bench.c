@@ -7,6 +7,8 @@
  *   blkspace-bench property-set [-n COUNT] [-c CLIENTS]   through libblkspace and the daemon
  *   blkspace-bench property-set -i [-n COUNT]     the same in turns with raw CPG round trips
  *   blkspace-bench property-get [-n COUNT]        a local query: the IPC round trip alone
+ *   blkspace-bench commit [-n COUNT] [-d DIR]     a journal record and fdatasync, as the
+ *                                                 daemon commits (DIR: /var/lib/blkspace)
  *
  * Prints one line "NAME ops=N seconds=S ops_per_s=R p50_us=A p99_us=B".
  * Each client runs its operations one after the other; with several clients
@@ -204,18 +206,20 @@ static int bench_property_set(size_t count, unsigned clients)
 	return 0;
 }
 
-static const char usage[] = "usage: blkspace-bench cpg|cpg-echo|cpg-echoer|property-set|property-get "
-                            "[-n COUNT] [-c CLIENTS] [-i]\n";
+static const char usage[] = "usage: blkspace-bench cpg|cpg-echo|cpg-echoer|property-set|property-get|"
+                            "commit [-n COUNT] [-c CLIENTS] [-i] [-d DIR]\n";
 
 int main(int argc, char **argv)
 {
 	size_t count = 2000;
 	unsigned clients = 1;
 	bool interleave = false;
+	const char *dir = "/var/lib/blkspace";
 	int c;
-	while ((c = getopt(argc, argv, "n:c:ih")) != -1) {
+	while ((c = getopt(argc, argv, "n:c:id:h")) != -1) {
 		switch (c) {
 		case 'n': count = strtoul(optarg, NULL, 10); break;
+		case 'd': dir = optarg; break;
 		case 'c': clients = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'i': interleave = true; break;
 		default:
@@ -233,6 +237,8 @@ int main(int argc, char **argv)
 		return bench_cpg_echo(count);
 	if (strcmp(argv[optind], "cpg-echoer") == 0)
 		return bench_cpg_echoer();
+	if (strcmp(argv[optind], "commit") == 0)
+		return bench_commit(count, dir);
 	if (interleave && (clients != 1 || strcmp(argv[optind], "property-set") != 0)) {
 		fprintf(stderr, "blkspace-bench: -i is for property-set with one client\n%s", usage);
 		return 64;
