@@ -43,12 +43,13 @@ check "meta-data is valid against ra-api-1.dtd" \
 check "node 1: monitor of a stopped daemon: not running (7)" ra_exits 7 1 monitor
 check "node 1: ocf-tester passes" \
 	"$L" exec 1 ocf-tester -n bs -o daemon="$B/daemon/blkspaced" -o cli="$B/tools/blkspace" "$agent"
-"$L" exec 1 sh -c 'printf "frobnicate = 1\n" > /run/bad.conf'
+"$L" exec 1 sh -c 'printf "frobnicate = 1\n" > "/run/bad config.conf"'
 check "node 1: validate-all of a bad configuration: not configured (6)" \
-	ra_exits 6 1 validate-all config=/run/bad.conf
-check "node 1: ... and says why" ra_said "unknown key 'frobnicate'"
+	ra_exits 6 1 validate-all "config=/run/bad config.conf"
+check "node 1: ... and says why (the path has a blank in it)" \
+	ra_said "bad config.conf:1: unknown key 'frobnicate'"
 check "node 1: start of a bad configuration: not configured (6)" \
-	ra_exits 6 1 start config=/run/bad.conf
+	ra_exits 6 1 start "config=/run/bad config.conf"
 check "node 1: validate-all with the daemon missing: not installed (5)" \
 	ra_exits 5 1 validate-all daemon=/nonexistent/blkspaced
 check "node 1: start" ra_exits 0 1 start
