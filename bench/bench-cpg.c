@@ -4,7 +4,11 @@
  * cpg: one agreed multicast to its own delivery, the "raw CPG" round trip.
  * cpg-echo: a multicast delivered on another node, where cpg-echoer sends
  * it back, to its delivery here: two deliveries on another node, which any
- * answer that waits for another node's receipt needs at least. */
+ * answer that waits for another node's receipt needs at least. With an
+ * echoer on every other node, cpg-echo-all times both the first echo (what
+ * an answer at a majority of three waits for) and the last (an answer that
+ * waits for every member). Echoes carry ECHO_FLAG; an echoer sends back only
+ * unflagged messages, and stops once the node that sent them has left. */
 #include "config.h"
 
 #include <poll.h>
@@ -19,18 +23,25 @@
 #include "bench.h"
 
 #define ECHO_WAIT_MS 10000 /* for the echoer to join, and for one echo */
+#define ECHO_FLAG (1ULL << 63)
 
 struct cpg_bench {
 	cpg_handle_t h;
 	int fd;
 	struct cpg_name group;
 	uint32_t nodeid, pid;
-	bool from_other;   /* wait for the sequence number from another node */
+	bool from_other;   /* wait for echoes of the sequence number from other nodes */
+	size_t need;       /* ... this many (one per node) */
 	uint64_t waiting;  /* sequence number we wait to see delivered */
+	size_t echoes;     /* echoes of it so far */
+	double first_at;   /* when the first came */
 	bool delivered;
 	size_t others;     /* members on other nodes */
 	bool had_others;
+	uint32_t sender;   /* echoer: the node whose messages it echoes (0: none yet) */
+	bool sender_left;
 	uint64_t to_echo;  /* echoer: what to send back (0: nothing) */
+	struct commit_file *commit; /* a group commit after each send, before each echo */
 };
 
 static void on_deliver(cpg_handle_t h, const struct cpg_name *g, uint32_t nodeid, uint32_t pid,
@@ -43,11 +54,18 @@ static void on_deliver(cpg_handle_t h, const struct cpg_name *g, uint32_t nodeid
 	if (len != sizeof(seq))
 		return;
 	memcpy(&seq, msg, sizeof(seq));
-	bool own = nodeid == b->nodeid && pid == b->pid;
-	if (b->from_other ? nodeid != b->nodeid : own)
-		b->delivered |= seq == b->waiting;
-	if (!own && nodeid != b->nodeid)
-		b->to_echo = seq; /* only the echoer acts on it */
+	bool own = nodeid == b->nodeid && pid == b->pid, echo = seq & ECHO_FLAG;
+	if (!b->from_other && own && seq == b->waiting) {
+		b->delivered = true;
+	} else if (b->from_other && echo && nodeid != b->nodeid && (seq & ~ECHO_FLAG) == b->waiting) {
+		if (b->echoes++ == 0)
+			b->first_at = now_us();
+		b->delivered = b->echoes >= b->need;
+	}
+	if (!echo && nodeid != b->nodeid && (!b->sender || b->sender == nodeid)) {
+		b->sender = nodeid;
+		b->to_echo = seq; /* only an echoer acts on it */
+	}
 }
 
 static void on_confchg(cpg_handle_t h, const struct cpg_name *g, const struct cpg_address *m,
@@ -61,6 +79,8 @@ static void on_confchg(cpg_handle_t h, const struct cpg_name *g, const struct cp
 	for (size_t i = 0; i < nm; i++)
 		b->others += m[i].nodeid != b->nodeid;
 	b->had_others |= b->others > 0;
+	for (size_t i = 0; i < nl; i++)
+		b->sender_left |= b->sender && l[i].nodeid == b->sender;
 }
 
 static int bench_open(struct cpg_bench *b, const char *group)
@@ -108,7 +128,8 @@ static int round_trip(struct cpg_bench *b, uint64_t seq)
 {
 	b->waiting = seq;
 	b->delivered = false;
-	if (send_seq(b, seq) < 0)
+	b->echoes = 0;
+	if (send_seq(b, seq) < 0 || (b->commit && commit_one(b->commit) < 0))
 		return -1;
 	while (!b->delivered)
 		if (dispatch_once(b, ECHO_WAIT_MS) < 0)
@@ -184,44 +205,92 @@ int bench_cpg(size_t count)
 	return rc;
 }
 
-int bench_cpg_echo(size_t count)
+/* Both echoes of every round: the first and the last one's latency. */
+static int measure_first_and_last(struct cpg_bench *b, size_t count)
 {
-	struct cpg_bench b = { .from_other = true };
-	if (bench_open(&b, "blkspace-bench-echo") < 0)
+	struct samples first = { calloc(count, sizeof(double)), count };
+	struct samples last = { calloc(count, sizeof(double)), count };
+	int rc = first.us && last.us ? 0 : 1;
+	for (size_t i = 0; rc == 0 && i < 20; i++) /* warm up */
+		rc = round_trip(b, i + 1) < 0;
+	double t0 = now_us();
+	for (size_t i = 0; rc == 0 && i < count; i++) {
+		double a = now_us();
+		rc = round_trip(b, 1000 + i) < 0;
+		last.us[i] = now_us() - a;
+		first.us[i] = b->first_at - a;
+	}
+	if (rc == 0) {
+		double seconds = (now_us() - t0) / 1e6;
+		report(b->commit ? "committed_echo_first" : "raw_cpg_echo_first", &first, seconds);
+		report(b->commit ? "committed_echo_last" : "raw_cpg_echo_last", &last, seconds);
+	} else {
+		fprintf(stderr, "blkspace-bench: cpg-echo-all: no echo within %d ms\n", ECHO_WAIT_MS);
+	}
+	free(first.us);
+	free(last.us);
+	return rc;
+}
+
+/* Wait for echoers on `want` other nodes, then measure. */
+static int echo_bench(size_t count, size_t want, const char *commit_dir)
+{
+	struct cpg_bench b = { .from_other = true, .need = want };
+	if (commit_dir && !(b.commit = commit_open(commit_dir)))
 		return 1;
+	if (bench_open(&b, "blkspace-bench-echo") < 0) {
+		commit_close(b.commit);
+		return 1;
+	}
 	int rc = 0;
 	double end = now_us() + ECHO_WAIT_MS * 1e3;
-	while (!b.others && rc == 0)
+	while (b.others < want && rc == 0)
 		if (now_us() > end || dispatch_once(&b, ECHO_WAIT_MS) < 0)
 			rc = -1;
 	if (rc < 0)
-		fprintf(stderr, "blkspace-bench: no cpg-echoer joined within %d ms\n", ECHO_WAIT_MS);
-	else
+		fprintf(stderr, "blkspace-bench: not %zu cpg-echoers joined within %d ms\n", want,
+		        ECHO_WAIT_MS);
+	else if (want == 1)
 		rc = measure(&b, "raw_cpg_echo", count);
+	else
+		rc = measure_first_and_last(&b, count);
 	bench_close(&b);
+	commit_close(b.commit);
 	return rc ? 1 : 0;
 }
 
+int bench_cpg_echo(size_t count) { return echo_bench(count, 1, NULL); }
+int bench_cpg_echo_all(size_t count, const char *commit_dir)
+{
+	return echo_bench(count, 2, commit_dir);
+}
+
 /* Echo what other nodes send until the last of them leaves. */
-int bench_cpg_echoer(void)
+int bench_cpg_echoer(const char *commit_dir)
 {
 	struct cpg_bench b = { 0 };
-	if (bench_open(&b, "blkspace-bench-echo") < 0)
+	if (commit_dir && !(b.commit = commit_open(commit_dir)))
 		return 1;
+	if (bench_open(&b, "blkspace-bench-echo") < 0) {
+		commit_close(b.commit);
+		return 1;
+	}
 	int rc = 0;
-	while (!(b.had_others && !b.others)) {
+	while (!b.sender_left && !(b.had_others && !b.others)) {
 		if (dispatch_once(&b, 2 * ECHO_WAIT_MS) < 0) {
 			fprintf(stderr, "blkspace-bench: cpg-echoer: nothing to echo for %d ms\n",
 			        2 * ECHO_WAIT_MS);
 			rc = 1;
 			break;
 		}
-		if (b.to_echo && send_seq(&b, b.to_echo) < 0) {
+		if (b.to_echo && ((b.commit && commit_one(b.commit) < 0) ||
+		                  send_seq(&b, b.to_echo | ECHO_FLAG) < 0)) {
 			rc = 1;
 			break;
 		}
 		b.to_echo = 0;
 	}
 	bench_close(&b);
+	commit_close(b.commit);
 	return rc;
 }

@@ -29,10 +29,19 @@ struct cpg_bench *cpg_yardstick_open(void);
 double cpg_yardstick_round(struct cpg_bench *b);
 void cpg_yardstick_close(struct cpg_bench *b);
 int bench_cpg_echo(size_t count);
-int bench_cpg_echoer(void);
+/* With echoers on the two other nodes of three: the first and the last
+ * echo. With a commit directory, every node makes a group commit first: we
+ * after sending, each echoer before echoing (an answer's critical path). */
+int bench_cpg_echo_all(size_t count, const char *commit_dir);
+int bench_cpg_echoer(const char *commit_dir);
 
 /* The daemon's group commit (bench-commit.c): a journal record written and
- * fdatasync()ed, count times, in a preallocated file in dir. */
+ * fdatasync()ed in a preallocated file in dir; count times, measured, or
+ * one at a time (open prints why it fails; one returns -1 on an error). */
 int bench_commit(size_t count, const char *dir);
+struct commit_file;
+struct commit_file *commit_open(const char *dir);
+int commit_one(struct commit_file *c);
+void commit_close(struct commit_file *c);
 
 #endif

@@ -3,7 +3,10 @@
  *
  *   blkspace-bench cpg [-n COUNT]                 raw CPG: agreed multicast to own delivery
  *   blkspace-bench cpg-echo [-n COUNT]            delivered on another node and echoed back
- *   blkspace-bench cpg-echoer                     (on another node) echo until cpg-echo is done
+ *   blkspace-bench cpg-echo-all [-n COUNT] [-d DIR]  echoed by both other nodes: first and
+ *                                                 last; with -d each node makes a group commit
+ *                                                 in DIR (we after sending, echoers before echoing)
+ *   blkspace-bench cpg-echoer [-d DIR]            (on another node) echo until cpg-echo is done
  *   blkspace-bench property-set [-n COUNT] [-c CLIENTS]   through libblkspace and the daemon
  *   blkspace-bench property-set -i [-n COUNT]     the same in turns with raw CPG round trips
  *   blkspace-bench property-get [-n COUNT]        a local query: the IPC round trip alone
@@ -206,15 +209,15 @@ static int bench_property_set(size_t count, unsigned clients)
 	return 0;
 }
 
-static const char usage[] = "usage: blkspace-bench cpg|cpg-echo|cpg-echoer|property-set|property-get|"
-                            "commit [-n COUNT] [-c CLIENTS] [-i] [-d DIR]\n";
+static const char usage[] = "usage: blkspace-bench cpg|cpg-echo|cpg-echo-all|cpg-echoer|"
+                            "property-set|property-get|commit [-n COUNT] [-c CLIENTS] [-i] [-d DIR]\n";
 
 int main(int argc, char **argv)
 {
 	size_t count = 2000;
 	unsigned clients = 1;
 	bool interleave = false;
-	const char *dir = "/var/lib/blkspace";
+	const char *dir = NULL;
 	int c;
 	while ((c = getopt(argc, argv, "n:c:id:h")) != -1) {
 		switch (c) {
@@ -235,10 +238,12 @@ int main(int argc, char **argv)
 		return bench_cpg(count);
 	if (strcmp(argv[optind], "cpg-echo") == 0)
 		return bench_cpg_echo(count);
+	if (strcmp(argv[optind], "cpg-echo-all") == 0)
+		return bench_cpg_echo_all(count, dir);
 	if (strcmp(argv[optind], "cpg-echoer") == 0)
-		return bench_cpg_echoer();
+		return bench_cpg_echoer(dir);
 	if (strcmp(argv[optind], "commit") == 0)
-		return bench_commit(count, dir);
+		return bench_commit(count, dir ? dir : "/var/lib/blkspace");
 	if (interleave && (clients != 1 || strcmp(argv[optind], "property-set") != 0)) {
 		fprintf(stderr, "blkspace-bench: -i is for property-set with one client\n%s", usage);
 		return 64;
