@@ -154,14 +154,33 @@ lab_proc_name() {
 	esac
 }
 
-# Host pid of process NAME (blkspaced|corosync) on node N, if it runs.
+# Host pid of process NAME (blkspaced|corosync) on node N, if it runs: the one
+# the lab started, or else a blkspaced started otherwise (by Pacemaker through
+# the OCF agent), found through its own pidfile, which holds the node's pid.
 lab_pid() {
 	local f pid
 	f="$(lab_nodedir "$1")/$2.pid"
-	[ -s "$f" ] || return 1
-	pid=$(<"$f")
-	lab_alive "$pid" && lab_in_node "$1" "$pid" || return 1
-	echo "$pid"
+	if [ -s "$f" ]; then
+		pid=$(<"$f")
+		lab_alive "$pid" && lab_in_node "$1" "$pid" && { echo "$pid"; return 0; }
+	fi
+	[ "$2" = blkspaced ] &&
+		lab_host_pid "$1" "$(cat "$(lab_nodedir "$1")/run/blkspace/blkspaced.pid" 2>/dev/null)" blkspaced
+}
+
+# Host pid of process NAME of node N whose pid inside the node is LOCAL.
+lab_host_pid() {
+	local n=$1 local_pid=$2 name=$3 p
+	lab_is_uint "$local_pid" || return 1
+	# "/proc/HOSTPID/status:NSpid: HOSTPID ... LOCAL" for every process whose
+	# innermost pid is LOCAL; the node's pid namespace picks the one
+	# shellcheck disable=SC2013 # one pid per line
+	for p in $(grep -H '^NSpid:' /proc/[0-9]*/status 2>/dev/null |
+		awk -v want="$local_pid" '$NF == want { split($1, a, "/"); print a[3] }'); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$name" ] && lab_in_node "$n" "$p" &&
+			lab_alive "$p" && { echo "$p"; return 0; }
+	done
+	return 1
 }
 
 # Send SIG to every PID given, then wait up to T seconds for all to exit.

@@ -112,7 +112,8 @@ for n in 1 2 3; do
 done
 
 pid=$(daemon_pid_in 2)
-"$L" exec 2 kill -KILL "$pid"
+check "lab pid finds node 2's daemon that Pacemaker started" "$L" pid 2 daemon
+check "lab kill 2 daemon (kill -9)" "$L" kill 2 daemon
 restarted() { local p; p=$(daemon_pid_in 2) && [ "$p" != "$pid" ] && members_are 2 "1 2 3"; }
 check "node 2: a daemon killed with SIGKILL is started again by Pacemaker" wait_for 60 restarted
 check "Pacemaker: bs-clone started on n1 n2 n3 again" wait_for 60 clone_started_on "n1 n2 n3"
