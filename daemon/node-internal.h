@@ -47,6 +47,7 @@ struct node {
 	bool started;
 	bool stopping;
 	bool hello_sent; /* this incarnation announced itself */
+	bool control_active; /* at the end of the control domain's last batch */
 	struct node_domain control;
 	struct mlog_list logs;
 	uint64_t next_token; /* tokens of requests the node itself submits */
@@ -67,5 +68,8 @@ void node_mlog_request(struct node *n, const struct ulog_request *rq,
                        const struct ulog_origin *from);
 size_t node_mlog_active(const struct node *n);
 void node_mlog_close_all(struct node *n);
+/* node-mlog-domain.c: the control domain became active; the first opener of a
+ * log waits for that to register, and its log domain may have no batch to come. */
+void node_mlog_control_active(struct node *n);
 
 #endif

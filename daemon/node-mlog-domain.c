@@ -337,6 +337,14 @@ static void mlog_after_batch(struct node_domain *nd)
 	mlog_kernel_reply(l, &l->resume_from, 0, NULL, 0);
 }
 
+void node_mlog_control_active(struct node *n)
+{
+	struct mlog_local *l;
+	LIST_FOREACH(l, &n->logs, link)
+		if (l->has_domain && !l->close_due && !l->leave_due)
+			mlog_after_batch(&l->nd);
+}
+
 /* --- answers ----------------------------------------------------------------------------- */
 
 /* Turn the domain's little-endian answer into the kernel's host-order one. */

@@ -195,12 +195,17 @@ static int control_commit(struct node_domain *nd)
 	return rc;
 }
 
-/* Announce this incarnation's name once the control domain is primary. */
+/* Announce this incarnation's name once the control domain is primary, and
+ * let the mirror logs go on that waited for it. */
 static void control_after_batch(struct node_domain *nd)
 {
 	struct node *n = nd->node;
 	struct wbuf w;
-	if (n->hello_sent || n->stopping || !domain_is_active(nd->domain))
+	bool active = domain_is_active(nd->domain), became_active = active && !n->control_active;
+	n->control_active = active;
+	if (became_active && !n->stopping)
+		node_mlog_control_active(n);
+	if (n->hello_sent || n->stopping || !active)
 		return;
 	wbuf_init(&w);
 	nodes_encode_hello(&w, n->incarnation, n->name);
