@@ -9,19 +9,13 @@
 . "$(dirname "$0")/testlib.sh"
 lab_test_begin 3
 
-pcmk_online() { "$L" exec 1 crm_mon -1 2>/dev/null | grep -q 'Online: \[ n1 n2 n3 \]'; }
 fence_check() { # fence_check WANT_EXIT NODEID SINCE
 	local rc=0
 	"$L" exec 1 blkspace-fence-check "$2" "$3" >/dev/null 2>&1 || rc=$?
 	[ "$rc" = "$1" ]
 }
 
-for n in 1 2 3; do
-	check "node $n: start pacemakerd" "$L" start "$n" pacemaker
-done
-check "Pacemaker: n1 n2 n3 online" wait_for 90 pcmk_online
-check "Pacemaker: stonith-enabled=false" \
-	"$L" exec 1 crm_attribute -t crm_config -n stonith-enabled -v false
+pacemaker_up
 start=$(date +%s)
 check "blkspace-fence-check 3: not fenced yet (exit 1)" fence_check 1 3 "$((start - 60))"
 check "blkspace-fence-check without arguments: usage (exit 64)" fence_check 64 "" ""

@@ -28,8 +28,7 @@ ra_exits() { # ra_exits CODE N ACTION [NAME=VALUE...]
 	[ "$rc" = "$want" ]
 }
 ra_said() { grep -q -- "$1" /tmp/ra.out.$$; }
-daemon_pid_in() { "$L" exec "$1" cat /run/blkspace/blkspaced.pid 2>/dev/null; }
-daemon_gone() { ! "$L" exec "$1" sh -c 'kill -0 "$(cat /run/blkspace/blkspaced.pid)"' 2>/dev/null; }
+daemon_gone() { ! daemon_alive "$1"; }
 cleanup() { rm -f /tmp/ra.out.$$; }
 trap 'cleanup; lab_test_end' EXIT
 
@@ -55,12 +54,12 @@ check "node 1: validate-all with the daemon missing: not installed (5)" \
 check "node 1: start" ra_exits 0 1 start
 check "node 1: monitor: running (0)" ra_exits 0 1 monitor
 check "node 1: the daemon is a cluster member" wait_for 10 members_are 1 "1 2 3"
-pid=$(daemon_pid_in 1)
-"$L" exec 1 kill -STOP "$pid"
+pid=$("$L" pid 1 daemon)
+kill -STOP "$pid"
 check "node 1: monitor of a stopped (SIGSTOP) daemon: failure (1)" \
 	ra_exits 1 1 monitor monitor_grace=2
 check "node 1: ... and says it does not answer" ra_said "did not answer\|does not answer"
-"$L" exec 1 kill -CONT "$pid"
+kill -CONT "$pid"
 check "node 1: monitor after SIGCONT: running (0)" ra_exits 0 1 monitor
 "$L" cut 1 >/dev/null
 check "node 1 cut off: not primary" wait_for 30 not_primary 1
@@ -84,16 +83,10 @@ check "node 1: monitor: not running (7)" ra_exits 7 1 monitor
 
 # --- Pacemaker runs it as a clone -------------------------------------------------
 for n in 2 3; do "$L" stop "$n" daemon >/dev/null; done
-pcmk_online() { "$L" exec 1 crm_mon -1 2>/dev/null | grep -q 'Online: \[ n1 n2 n3 \]'; }
 clone_started_on() { # clone_started_on NODES: crm_mon lists the clone started there
 	"$L" exec 1 crm_mon -1 -r 2>/dev/null | grep -q "Started: \[ $1 \]"
 }
-for n in 1 2 3; do
-	check "node $n: start pacemakerd" "$L" start "$n" pacemaker
-done
-check "Pacemaker: n1 n2 n3 online" wait_for 90 pcmk_online
-check "Pacemaker: stonith-enabled=false" \
-	"$L" exec 1 crm_attribute -t crm_config -n stonith-enabled -v false
+pacemaker_up
 clone_xml="<clone id=\"bs-clone\">
   <meta_attributes id=\"bs-clone-meta\"><nvpair id=\"bs-clone-interleave\" name=\"interleave\" value=\"true\"/></meta_attributes>
   <primitive id=\"bs\" class=\"ocf\" provider=\"blkspace\" type=\"blkspaced\">
@@ -111,10 +104,10 @@ for n in 1 2 3; do
 	check "node $n: blkspace status: members 1 2 3" wait_for 20 members_are "$n" "1 2 3"
 done
 
-pid=$(daemon_pid_in 2)
 check "lab pid finds node 2's daemon that Pacemaker started" "$L" pid 2 daemon
+pid=$("$L" pid 2 daemon)
 check "lab kill 2 daemon (kill -9)" "$L" kill 2 daemon
-restarted() { local p; p=$(daemon_pid_in 2) && [ "$p" != "$pid" ] && members_are 2 "1 2 3"; }
+restarted() { local p; p=$("$L" pid 2 daemon 2>/dev/null) && [ "$p" != "$pid" ] && members_are 2 "1 2 3"; }
 check "node 2: a daemon killed with SIGKILL is started again by Pacemaker" wait_for 60 restarted
 check "Pacemaker: bs-clone started on n1 n2 n3 again" wait_for 60 clone_started_on "n1 n2 n3"
 check "node 1: a property set through the restarted cluster" bs 1 property set ocf-test=yes

@@ -87,6 +87,19 @@ same_view() {
 
 daemon_alive() { "$L" pid "$1" daemon >/dev/null 2>&1; }
 
+# Pacemaker on nodes 1-3, online, with stonith-enabled=false (the lab has no
+# fence devices, so Pacemaker must not fence on its own): four checks.
+pcmk_online() { "$L" exec 1 crm_mon -1 2>/dev/null | grep -q 'Online: \[ n1 n2 n3 \]'; }
+pacemaker_up() {
+	local n
+	for n in 1 2 3; do
+		check "node $n: start pacemakerd" "$L" start "$n" pacemaker
+	done
+	check "Pacemaker: n1 n2 n3 online" wait_for 90 pcmk_online
+	check "Pacemaker: stonith-enabled=false" \
+		"$L" exec 1 crm_attribute -t crm_config -n stonith-enabled -v false
+}
+
 # --- mirror logs over the sim kernel link (ulog-client plays the kernel) ---
 
 ULOG_SOCK=/run/blkspace/ulog.sock # each node has its own /run
