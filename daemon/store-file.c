@@ -311,6 +311,10 @@ static int file_append(struct store *s, const void *rec, size_t len)
 	return wbuf_error(&s->pending);
 }
 
+/* A failed commit keeps what is pending, and the next one writes all of it
+ * again at the same place before its flush: after a failed fdatasync the
+ * kernel may have dropped the dirty pages, so flushing alone could report
+ * records durable that never reached the disk. */
 static int file_commit(struct store *s)
 {
 	if (!s->pending.len)
@@ -322,10 +326,11 @@ static int file_commit(struct store *s)
 		rc = pwrite_all(s->journal_fd, s->pending.data, s->pending.len, s->journal_end);
 	if (rc == 0 && fdatasync(s->journal_fd) < 0)
 		rc = -errno;
-	if (rc == 0)
-		s->journal_end += (off_t)s->pending.len;
+	if (rc < 0)
+		return rc;
+	s->journal_end += (off_t)s->pending.len;
 	wbuf_reset(&s->pending);
-	return rc;
+	return 0;
 }
 
 static int file_save_snapshot(struct store *s, const void *snap, size_t len)

@@ -5,7 +5,8 @@
  * committed when its node is killed) in the simulator.
  *
  * append() only buffers; commit() writes and flushes everything appended as
- * one group commit; save_snapshot() durably replaces snapshot and journal
+ * one group commit (a failed commit keeps it all for the next one, and a
+ * commit that succeeds has made every record appended durable); save_snapshot() durably replaces snapshot and journal
  * (records appended but not committed are dropped: the snapshot has them).
  * load() hands back the snapshot (if any) and every intact record; a torn
  * last record is dropped, damage before the end is BLKSPACE_E_CORRUPT. */

@@ -3,10 +3,14 @@
  * the file backend (daemon/store-file.c) in a fresh temporary directory per
  * test, and the simulated disk (daemon/store-mem.c). Damaged input comes
  * first: torn and corrupted journals, broken snapshots, a garbage
- * incarnation file; then commit, reload, snapshot and incarnation behaviour. */
+ * incarnation file; a failed commit (pwrite and fdatasync are overridden
+ * below, reaching the real ones with dlsym); then commit, reload, snapshot
+ * and incarnation behaviour. */
 #include "config.h"
 
 #include <check.h>
+#include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -24,6 +28,34 @@
 
 #define MAX_RECORDS 16
 #define DOM "control"
+
+/* ---- syscall faults: nonzero makes the next calls fail with it ------------ */
+
+static int pwrite_errno, fdatasync_errno;
+
+ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset)
+{
+	static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
+	if (!real_pwrite)
+		real_pwrite = (ssize_t (*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite");
+	if (pwrite_errno) {
+		errno = pwrite_errno;
+		return -1;
+	}
+	return real_pwrite(fd, buf, count, offset);
+}
+
+int fdatasync(int fd)
+{
+	static int (*real_fdatasync)(int);
+	if (!real_fdatasync)
+		real_fdatasync = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+	if (fdatasync_errno) {
+		errno = fdatasync_errno;
+		return -1;
+	}
+	return real_fdatasync(fd);
+}
 
 /* What a load handed back, as NUL-terminated copies. */
 struct loaded {
@@ -361,6 +393,41 @@ START_TEST(test_store_file_rejects_garbage_incarnation)
 }
 END_TEST
 
+/* A commit that fails keeps its records: the next commit writes them again
+ * (after a failed fdatasync the kernel may have dropped the dirty pages, so
+ * they are written anew, not only flushed), and a commit that succeeds
+ * means everything appended is durable. */
+static void assert_failed_commit_retried(int *fault, int err)
+{
+	ck_assert_int_eq(reopen_and_load(), 0);
+	append("before");
+	commit();
+	append("first");
+	*fault = err;
+	ck_assert_int_eq(file_store_ops.commit(st), -err);
+	append("second");
+	ck_assert_int_eq(file_store_ops.commit(st), -err);
+	*fault = 0;
+	commit();
+	append("after");
+	commit();
+	ck_assert_int_eq(reopen_and_load(), 0);
+	static const char *const expect[] = { "before", "first", "second", "after", NULL };
+	assert_records(expect);
+}
+
+START_TEST(test_store_file_failed_fdatasync_retried)
+{
+	assert_failed_commit_retried(&fdatasync_errno, EIO);
+}
+END_TEST
+
+START_TEST(test_store_file_failed_write_retried)
+{
+	assert_failed_commit_retried(&pwrite_errno, ENOSPC);
+}
+END_TEST
+
 START_TEST(test_store_file_uncommitted_lost)
 {
 	ck_assert_int_eq(reopen_and_load(), 0);
@@ -591,6 +658,9 @@ int main(void)
 	         test_store_file_rejects_corrupt_snapshot);
 	add_case(s, "test_store_file_rejects_garbage_incarnation",
 	         test_store_file_rejects_garbage_incarnation);
+	add_case(s, "test_store_file_failed_fdatasync_retried",
+	         test_store_file_failed_fdatasync_retried);
+	add_case(s, "test_store_file_failed_write_retried", test_store_file_failed_write_retried);
 	add_case(s, "test_store_file_uncommitted_lost", test_store_file_uncommitted_lost);
 	add_case(s, "test_store_file_commit_and_reload", test_store_file_commit_and_reload);
 	add_case(s, "test_store_file_drops_torn_tail", test_store_file_drops_torn_tail);
