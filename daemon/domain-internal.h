@@ -121,6 +121,8 @@ struct domain {
 	bool receipt_due;       /* logged entries of others (or an activation) await our receipt */
 	bool receipt_lazy;      /* our latest receipt went out lazily: the host may hold it */
 	bool dirty;             /* persist() called since the last commit */
+	bool snapshot_due;      /* transferred state not yet on disk (domain_snapshot_due) */
+	bool snapshot_failing;  /* the last snapshot failed (it was logged) */
 	unsigned records;       /* journal records since the last snapshot */
 
 	/* the current configuration */

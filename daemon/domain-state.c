@@ -192,9 +192,15 @@ int save_snapshot(struct domain *d)
 		rc = d->env->save_snapshot(d->host, w.data, w.len);
 	wbuf_done(&w);
 	if (rc < 0) {
-		dlog(d, LOG_ERR, "cannot write the state snapshot: %s", blkspace_strerror(rc));
+		if (!d->snapshot_failing)
+			dlog(d, LOG_ERR, "cannot write the state snapshot: %s", blkspace_strerror(rc));
+		d->snapshot_failing = true;
 		return rc;
 	}
+	if (d->snapshot_failing)
+		dlog(d, LOG_NOTICE, "the state snapshot is written again");
+	d->snapshot_failing = false;
+	d->snapshot_due = false;
 	d->records = 0;
 	d->dirty = false;
 	return 0;

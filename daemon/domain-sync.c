@@ -302,8 +302,12 @@ static void transfer_complete(struct domain *d)
 		rc = BLKSPACE_E_CORRUPT;
 	free(rx->data);
 	memset(rx, 0, sizeof(*rx));
-	if (rc == 0 && d->durable)
-		rc = save_snapshot(d);
+	if (rc == 0 && d->durable && save_snapshot(d) < 0) {
+		/* the journal on disk belongs to the state before: the host's next
+		 * commit writes the snapshot first, and acknowledges nothing before */
+		d->snapshot_due = true;
+		d->dirty = true;
+	}
 	if (rc < 0) {
 		dlog(d, LOG_ERR, "state transfer from node %u failed: %s; waiting for the next change",
 		     d->plan.source, blkspace_strerror(rc));

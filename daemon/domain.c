@@ -89,6 +89,8 @@ const char *domain_name(const struct domain *d) { return d->name; }
 const void *domain_service_state(const struct domain *d) { return d->state; }
 bool domain_is_active(const struct domain *d) { return d->phase == DOMAIN_ACTIVE && !d->receiving; }
 bool domain_needs_commit(const struct domain *d) { return d->dirty; }
+bool domain_snapshot_due(const struct domain *d) { return d->snapshot_due; }
+int domain_save_snapshot(struct domain *d) { return save_snapshot(d); }
 
 bool domain_quorum_settling(const struct domain *d)
 {

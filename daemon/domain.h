@@ -171,6 +171,14 @@ void domain_persisted(struct domain *d);
 void domain_flush_receipt(struct domain *d);
 /* True when persist() was called since the last domain_persisted(). */
 bool domain_needs_commit(const struct domain *d);
+/* The state was replaced by a transfer whose snapshot could not be written:
+ * the host's commit must first write it with domain_save_snapshot() (the
+ * journal on disk belongs to the state before, so no record may be added
+ * to it), and nothing is acknowledged before. */
+bool domain_snapshot_due(const struct domain *d);
+/* Durably replace the journal by a snapshot of the state (also dropping
+ * the records appended since the last commit: the snapshot holds them). */
+int domain_save_snapshot(struct domain *d);
 
 /* Submit a state-changing operation. token identifies it in reply(). Returns
  * 0 (the answer comes through reply()), or an error at once:

@@ -54,6 +54,7 @@
 #define STOP_POLL_NS (20 * 1000 * 1000ull)
 #define STOP_TIMEOUT_POLLS 250 /* 5 s */
 #define SIM_TICK_NS (1000 * 1000ull)
+#define COMMIT_RETRY_NS (1000 * 1000 * 1000ull) /* a failed journal commit, again */
 #define FORCE_STOP_WINDOW_S 10 /* a second SIGTERM within this forces a stop */
 
 struct daemon {
@@ -239,6 +240,16 @@ static void on_start_retry(void *data)
 	}
 }
 
+/* A journal commit that failed is otherwise tried again only when the next
+ * messages arrive, and a quiet cluster may send none. */
+static void on_commit_retry(void *data)
+{
+	struct daemon *dm = data;
+	node_retry_commit(dm->node);
+	qb_loop_timer_handle t;
+	qb_loop_timer_add(dm->loop, QB_LOOP_LOW, COMMIT_RETRY_NS, dm, on_commit_retry, &t);
+}
+
 static void on_stop_poll(void *data)
 {
 	struct daemon *dm = data;
@@ -375,6 +386,7 @@ static int run(struct daemon *dm)
 	qb_loop_signal_add(dm->loop, QB_LOOP_HIGH, SIGINT, dm, on_signal, &sh);
 	signal(SIGPIPE, SIG_IGN);
 	on_start_retry(dm);
+	on_commit_retry(dm);
 	qb_log(LOG_NOTICE, "blkspaced %s started (transport %s, state %s)", PACKAGE_VERSION,
 	       dm->cfg.transport, dm->cfg.state_dir);
 	signal_ready(dm);

@@ -13,7 +13,9 @@ struct node_domain;
 /* What differs between kinds of domains. Every member is required. */
 struct node_domain_hooks {
 	/* End of a batch, before receipts: make durable what they will claim.
-	 * A failure keeps the receipts back (logged by the hook). */
+	 * A failure keeps the receipts back (logged by the hook, once until it
+	 * works again: nd->commit_failed tells); node_retry_commit() tries again
+	 * when no batch comes. */
 	int (*commit)(struct node_domain *nd);
 	/* After the batch: work that needs the engine idle (submissions). */
 	void (*after_batch)(struct node_domain *nd);
@@ -34,6 +36,7 @@ struct node_domain {
 	void *owner;
 	bool leaving;
 	bool left;
+	bool commit_failed; /* the last commit failed: its receipts are held back */
 };
 
 struct mlog_local;

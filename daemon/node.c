@@ -98,10 +98,21 @@ static void on_confchg(void *data, const struct domain_member_id *members, size_
 static void on_batch_end(void *data)
 {
 	struct node_domain *nd = data;
-	if (nd->hooks->commit(nd) < 0)
+	if (nd->hooks->commit(nd) < 0) {
+		nd->commit_failed = true;
 		return;
+	}
+	nd->commit_failed = false;
 	domain_persisted(nd->domain);
 	nd->hooks->after_batch(nd);
+}
+
+bool node_retry_commit(struct node *n)
+{
+	if (!n->control.domain || !n->control.commit_failed)
+		return false;
+	on_batch_end(&n->control);
+	return true;
 }
 
 static void on_disconnect(void *data)
@@ -186,12 +197,17 @@ void node_domain_close(struct node_domain *nd)
 
 static int control_commit(struct node_domain *nd)
 {
+	if (domain_snapshot_due(nd->domain))
+		return domain_save_snapshot(nd->domain); /* it holds every record; logs a failure */
 	if (!domain_needs_commit(nd->domain))
 		return 0;
 	int rc = nd->node->p.store->commit(nd->store);
-	if (rc < 0)
-		qb_log(LOG_ERR, "%s: cannot write the journal: %s; operations wait until it works",
-		       domain_name(nd->domain), blkspace_strerror(rc));
+	if (rc < 0 && !nd->commit_failed)
+		qb_log(LOG_ERR, "%s: cannot write the journal: %s; this node holds back its "
+		       "receipts and retries every second", domain_name(nd->domain),
+		       blkspace_strerror(rc));
+	else if (rc == 0 && nd->commit_failed)
+		qb_log(LOG_NOTICE, "%s: the journal is written again", domain_name(nd->domain));
 	return rc;
 }
 

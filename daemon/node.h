@@ -75,6 +75,10 @@ int node_submit(struct node *n, uint16_t op, const void *body, size_t len, unsig
                 uint64_t token);
 /* The requester went away. */
 void node_cancel(struct node *n, uint64_t token);
+/* Try again a journal commit that failed (a full or failing disk); the
+ * host calls this now and then, as a failed commit is otherwise retried
+ * only when the next messages arrive. True if one was tried. */
+bool node_retry_commit(struct node *n);
 
 /* A dm-log-userspace request from the kernel (or the sim link); the answer
  * comes through kernel_reply, at once or once the cluster agreed. */

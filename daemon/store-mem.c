@@ -22,11 +22,13 @@ struct mem_file {
 
 struct mem_disk {
 	uint32_t incarnation;
+	int error; /* nonzero: commits and snapshots fail with it (a failing disk) */
 	struct mem_file files[MEM_MAX_DOMAINS];
 	size_t n_files;
 };
 
 struct store {
+	struct mem_disk *disk;
 	struct mem_file *file;
 	struct wbuf pending;
 };
@@ -43,6 +45,8 @@ void mem_disk_destroy(struct mem_disk *disk)
 	}
 	free(disk);
 }
+
+void mem_disk_set_error(struct mem_disk *disk, int error) { disk->error = error; }
 
 size_t mem_disk_bytes(const struct mem_disk *disk)
 {
@@ -77,6 +81,7 @@ static int mem_open(void *backend, const char *domain, struct store **ret)
 	struct store *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->disk = disk;
 	s->file = f;
 	wbuf_init(&s->pending);
 	*ret = s;
@@ -106,6 +111,8 @@ static int mem_append(struct store *s, const void *rec, size_t len)
 
 static int mem_commit(struct store *s)
 {
+	if (s->disk->error)
+		return -s->disk->error; /* what is pending stays for the next commit */
 	wbuf_put_bytes(&s->file->journal, s->pending.data, s->pending.len);
 	wbuf_reset(&s->pending);
 	return wbuf_error(&s->file->journal);
@@ -114,6 +121,8 @@ static int mem_commit(struct store *s)
 static int mem_save_snapshot(struct store *s, const void *snap, size_t len)
 {
 	struct mem_file *f = s->file;
+	if (s->disk->error)
+		return -s->disk->error;
 	wbuf_reset(&f->snapshot);
 	wbuf_put_bytes(&f->snapshot, snap, len);
 	f->has_snapshot = true;

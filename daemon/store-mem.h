@@ -13,6 +13,9 @@ extern const struct store_ops mem_store_ops;
 struct mem_disk *mem_disk_create(void);
 /* accepts NULL */
 void mem_disk_destroy(struct mem_disk *disk);
+/* Make every commit and snapshot fail with error (errno value), or work
+ * again with 0: a failing or full disk, for the simulator. */
+void mem_disk_set_error(struct mem_disk *disk, int error);
 /* Bytes written durably so far (tests). */
 size_t mem_disk_bytes(const struct mem_disk *disk);
 

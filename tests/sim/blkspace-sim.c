@@ -19,13 +19,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: blkspace-sim [--nodes N] [--seeds A-B] [--steps N]\n"
-	        "                    [--faults kill,restart,partition,merge,split-round] [--workload NAME]\n"
-	        "                    [--verbose]\n"
+	        "                    [--faults kill,restart,partition,merge,split-round,disk-error]\n"
+	        "                    [--workload NAME] [--verbose]\n"
 	        "  --nodes N        nodes in the simulated cluster (default 3, at most %d)\n"
 	        "  --seeds A-B      run seeds A to B (default 1-100); a single seed: A\n"
 	        "  --steps N        random steps per seed before healing (default 400)\n"
 	        "  --faults LIST    faults to inject (default none); split-round: a partition\n"
-	        "                   while one node is active in a new round and another not yet\n"
+	        "                   while one node is active in a new round and another not yet;\n"
+	        "                   disk-error: a node's journal commits fail for a while\n"
 	        "  --workload NAME  client workload: property (default) or mlog\n"
 	        "  --verbose        log the daemons' messages and the faults to stderr\n",
 	        SIMNET_MAX_NODES);
@@ -47,6 +48,8 @@ static int parse_faults(const char *arg, unsigned *ret)
 			f |= SIM_FAULT_MERGE;
 		else if (strcmp(t, "split-round") == 0)
 			f |= SIM_FAULT_SPLIT_ROUND;
+		else if (strcmp(t, "disk-error") == 0)
+			f |= SIM_FAULT_DISK_ERROR;
 		else if (strcmp(t, "none") != 0)
 			rc = -1;
 	}

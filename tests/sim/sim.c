@@ -6,6 +6,7 @@
 
 #include "sim.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,6 +184,40 @@ static void maybe_fault(struct sim *sim)
 	}
 }
 
+#define DISK_ERROR_PERCENT 1 /* chance per step that a disk starts failing */
+#define DISK_ERROR_MAX_STEPS 300
+#define COMMIT_RETRY_STEPS 50 /* how often nodes retry a failed commit */
+
+static void set_disk_error(struct sim *sim, struct sim_node *sn, int error, uint64_t until)
+{
+	if (sim->verbose)
+		fprintf(stderr, "step %llu: node %u's disk %s\n", (unsigned long long)sim->step, sn->id,
+		        error ? (error == EIO ? "fails with EIO" : "is full") : "works again");
+	mem_disk_set_error(sn->disk, error);
+	sn->disk_error_until = until;
+}
+
+/* Disks that fail now and then, and the nodes' retries of their commits. */
+static void maybe_disk_error(struct sim *sim, bool retry_now)
+{
+	if (!(sim->faults & SIM_FAULT_DISK_ERROR))
+		return;
+	for (unsigned i = 1; i <= sim->n_nodes; i++) {
+		struct sim_node *sn = &sim->nodes[i];
+		if (sn->disk_error_until && (sim->step >= sn->disk_error_until || sim->quiescing))
+			set_disk_error(sim, sn, 0, 0);
+		if (sn->node && (retry_now || sim->step % COMMIT_RETRY_STEPS == 0))
+			node_retry_commit(sn->node);
+	}
+	if (sim->quiescing || !prng_chance(&sim->rng, DISK_ERROR_PERCENT))
+		return;
+	struct sim_node *sn = &sim->nodes[1 + prng_below(&sim->rng, sim->n_nodes)];
+	if (sn->disk_error_until)
+		return;
+	int error = prng_chance(&sim->rng, 50) ? EIO : ENOSPC;
+	set_disk_error(sim, sn, error, sim->step + 1 + prng_below(&sim->rng, DISK_ERROR_MAX_STEPS));
+}
+
 #define SPLIT_MAX_LOGS 8
 
 /* Note whether a node is active in a domain, or still promising. */
@@ -349,6 +384,7 @@ static int quiesce(struct sim *sim)
 			node_up(sim, &sim->nodes[i]);
 	for (unsigned k = 0; k < QUIESCE_MAX_STEPS; k++) {
 		start_pending(sim);
+		maybe_disk_error(sim, true);
 		int changes = simnet_settle(sim->net);
 		bool moved = simnet_step(sim->net);
 		sim->now_ms++;
@@ -459,6 +495,7 @@ int sim_run(struct sim *sim, uint64_t steps)
 			maybe_fault(sim);
 		sim->hot = simnet_settle(sim->net) > 0;
 		maybe_split_round(sim);
+		maybe_disk_error(sim, false);
 		sim->now_ms++;
 		sim->workload->on_tick(sim->wl, sim->now_ms);
 		rc = check_all(sim);

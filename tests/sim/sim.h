@@ -25,11 +25,15 @@ enum sim_fault {
 	/* a partition, half the time, whenever a configuration round is half
 	 * done: one node already active in a domain, another still promising */
 	SIM_FAULT_SPLIT_ROUND = 1u << 4,
+	/* a node's disk fails its journal commits and snapshots for a while
+	 * (EIO or ENOSPC); its node retries them, as blkspaced does every second */
+	SIM_FAULT_DISK_ERROR = 1u << 5,
 };
 
 struct sim_node {
 	uint32_t id;
 	struct mem_disk *disk; /* survives restarts */
+	uint64_t disk_error_until; /* step at which its failing disk works again; 0: works */
 	struct node *node;     /* NULL while the node is down */
 	struct sim_transport transport;
 	struct sim_quorum quorum;
