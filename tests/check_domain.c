@@ -526,6 +526,97 @@ START_TEST(test_domain_whole_cluster_restart_keeps_answers)
 }
 END_TEST
 
+/* Node 3 holds everything it logged durably. */
+static bool tc_durable(struct tcluster *tc, unsigned i)
+{
+	struct domain_status st = tc_status(tc, i);
+	return st.durable_seq == st.logged;
+}
+
+/* Node 3's disk fails a commit: the change is answered by nodes 1 and 2,
+ * node 3 claims nothing of it; in a quiet cluster node_retry_commit()
+ * writes it once the disk works, and a cold start of the cluster with the
+ * disks of nodes 1 and 2 gone finds the change in node 3's journal. */
+START_TEST(test_domain_failed_commit_is_retried)
+{
+	struct tcluster tc;
+	tc_init(&tc, 3, 8);
+	ck_assert(!node_retry_commit(tc.nodes[3].node)); /* nothing failed */
+	mem_disk_set_error(tc.nodes[3].disk, EIO);
+	ck_assert_int_eq(tc_set(&tc, 1, "k", "v", 0, NULL), 0);
+	tc_run(&tc);
+	ck_assert_int_eq(tc.nodes[1].last_result, 0);
+	ck_assert_str_eq(tc_get(&tc, 3, "k"), "v");
+	ck_assert(!tc_durable(&tc, 3));
+	ck_assert(node_retry_commit(tc.nodes[3].node)); /* still failing */
+	tc_run(&tc);
+	ck_assert(!tc_durable(&tc, 3));
+	mem_disk_set_error(tc.nodes[3].disk, 0);
+	ck_assert(node_retry_commit(tc.nodes[3].node));
+	tc_run(&tc);
+	ck_assert(tc_durable(&tc, 3));
+	for (unsigned i = 1; i <= 3; i++)
+		tc_kill(&tc, i);
+	for (unsigned i = 1; i <= 2; i++) {
+		mem_disk_destroy(tc.nodes[i].disk);
+		tc.nodes[i].disk = mem_disk_create();
+	}
+	for (unsigned i = 1; i <= 3; i++)
+		tc_up(&tc, i);
+	tc_run(&tc);
+	for (unsigned i = 1; i <= 3; i++)
+		ck_assert_str_eq(tc_get(&tc, i, "k"), "v");
+	assert_all_equal(&tc);
+	tc_done(&tc);
+}
+END_TEST
+
+/* A node receives the state by transfer onto a disk that fails: it adds no
+ * record to the journal of its old state and acknowledges nothing (not even
+ * the new epoch, so the round waits for it) until the snapshot is written,
+ * and then restarts from it. */
+START_TEST(test_domain_transfer_snapshot_before_any_record)
+{
+	struct tcluster tc;
+	tc_init(&tc, 3, 9);
+	ck_assert_int_eq(tc_set(&tc, 1, "a", "1", 0, NULL), 0);
+	tc_run(&tc);
+	tc_kill(&tc, 3);
+	tc_run(&tc);
+	ck_assert_int_eq(tc_set(&tc, 1, "b", "2", 0, NULL), 0);
+	tc_run(&tc);
+	mem_disk_set_error(tc.nodes[3].disk, ENOSPC);
+	tc_up(&tc, 3);
+	tc_run(&tc);
+	ck_assert_str_eq(tc_get(&tc, 3, "b"), "2"); /* in memory */
+	ck_assert(domain_snapshot_due(node_control_domain(tc.nodes[3].node)));
+	ck_assert_int_ne(tc_status(&tc, 1).phase, DOMAIN_ACTIVE); /* no promise from node 3 */
+	uint64_t token;
+	ck_assert_int_eq(tc_set(&tc, 1, "c", "3", DOMAIN_WAIT_QUORUM, &token), 0);
+	tc_run(&tc);
+	ck_assert(node_retry_commit(tc.nodes[3].node)); /* still failing */
+	tc_run(&tc);
+	ck_assert(domain_snapshot_due(node_control_domain(tc.nodes[3].node)));
+	mem_disk_set_error(tc.nodes[3].disk, 0);
+	ck_assert(node_retry_commit(tc.nodes[3].node));
+	tc_run(&tc);
+	ck_assert(!domain_snapshot_due(node_control_domain(tc.nodes[3].node)));
+	ck_assert(tc_durable(&tc, 3));
+	ck_assert_uint_eq(tc.nodes[1].last_token, token);
+	ck_assert_int_eq(tc.nodes[1].last_result, 0);
+	ck_assert_str_eq(tc_get(&tc, 3, "c"), "3");
+	ck_assert_int_eq(tc_set(&tc, 2, "d", "4", 0, NULL), 0);
+	tc_run(&tc);
+	tc_kill(&tc, 3);
+	tc_run(&tc);
+	tc_up(&tc, 3); /* replays snapshot and journal: refused if they do not fit */
+	tc_run(&tc);
+	ck_assert_str_eq(tc_get(&tc, 3, "d"), "4");
+	assert_all_equal(&tc);
+	tc_done(&tc);
+}
+END_TEST
+
 /* A partition right when the request is delivered: whatever the origin was
  * told, the healed cluster agrees with it. */
 START_TEST(test_domain_partition_at_delivery)
@@ -627,6 +718,8 @@ static Suite *domain_suite(void)
 		{ "partition_at_delivery", test_domain_partition_at_delivery },
 		{ "cancel", test_domain_cancelled_request_is_not_answered },
 		{ "duplicate", test_domain_duplicate_request_applies_once },
+		{ "failed_commit", test_domain_failed_commit_is_retried },
+		{ "transfer_snapshot", test_domain_transfer_snapshot_before_any_record },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		TCase *tc = tcase_create(cases[i].name);
