@@ -37,6 +37,7 @@ struct node_domain {
 	bool leaving;
 	bool left;
 	bool commit_failed; /* the last commit failed: its receipts are held back */
+	int commit_error;   /* its error, 0 after a commit that worked */
 };
 
 struct mlog_local;

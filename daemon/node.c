@@ -98,11 +98,11 @@ static void on_confchg(void *data, const struct domain_member_id *members, size_
 static void on_batch_end(void *data)
 {
 	struct node_domain *nd = data;
-	if (nd->hooks->commit(nd) < 0) {
-		nd->commit_failed = true;
+	int rc = nd->hooks->commit(nd);
+	nd->commit_error = rc < 0 ? rc : 0;
+	nd->commit_failed = rc < 0;
+	if (rc < 0)
 		return;
-	}
-	nd->commit_failed = false;
 	domain_persisted(nd->domain);
 	nd->hooks->after_batch(nd);
 }
@@ -394,6 +394,7 @@ void node_get_status(const struct node *n, struct node_status *out)
 	if (n->started)
 		domain_get_status(n->control.domain, &out->control);
 	out->active_logs = node_mlog_active(n);
+	out->journal_error = n->control.commit_error;
 }
 
 const struct control_state *node_control_state(const struct node *n)

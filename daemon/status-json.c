@@ -27,6 +27,15 @@ static void put(struct jdoc *d, struct json_object *o, const char *key, struct j
 	}
 }
 
+/* A string, or null when s is NULL. */
+static void put_nullable(struct jdoc *d, struct json_object *o, const char *key, const char *s)
+{
+	if (s)
+		put(d, o, key, json_object_new_string(s));
+	else if (!o || json_object_object_add(o, key, NULL) < 0)
+		d->error = -ENOMEM;
+}
+
 /* Append v to array a; takes ownership of v. */
 static void append(struct jdoc *d, struct json_object *a, struct json_object *v)
 {
@@ -141,6 +150,8 @@ int status_json_status(const struct node_status *st, const struct control_state 
 	put(&d, o, "writer", new_u64(c->writer));
 	put(&d, o, "transport", json_object_new_string(st->transport ? st->transport : ""));
 	put(&d, o, "active_mirror_logs", new_u64(st->active_logs));
+	put_nullable(&d, o, "journal_error",
+	             st->journal_error ? blkspace_strerror(st->journal_error) : NULL);
 	put(&d, o, "control", control_object(&d, c, flags));
 	if (flags & BLKSPACE_STATUS_FULL)
 		put(&d, o, "nodes", nodes_array(&d, &st->quorum, cs));
@@ -245,8 +256,7 @@ static struct json_object *u32_array(struct jdoc *d, const uint32_t *ids, size_t
 static void put_recovering(struct jdoc *d, struct json_object *o, const struct node_log_info *l)
 {
 	if (!l->recoverer) {
-		if (!o || json_object_object_add(o, "recovering", NULL) < 0)
-			d->error = -ENOMEM;
+		put_nullable(d, o, "recovering", NULL);
 		return;
 	}
 	struct json_object *r = json_object_new_object();

@@ -6,11 +6,14 @@
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json.h>
+
+#include <blkspace/errors.h>
 
 #include "check-util.h"
 #include "status-json.h"
@@ -103,6 +106,9 @@ START_TEST(test_status_json_status_schema)
 	ck_assert_int_eq(get_int(doc, "writer"), 1);
 	ck_assert_str_eq(json_object_get_string(get(doc, "transport")), "sim");
 	ck_assert_int_eq(get_int(doc, "active_mirror_logs"), 2);
+	struct json_object *journal;
+	ck_assert(json_object_object_get_ex(doc, "journal_error", &journal));
+	ck_assert_ptr_null(journal); /* null: the journal is written */
 	struct json_object *control = get(doc, "control");
 	ck_assert_str_eq(json_object_get_string(get(control, "phase")), "active");
 	static const char *const fields[] = { "epoch",    "seq",    "logged",    "promise", "durable_seq",
@@ -144,6 +150,15 @@ START_TEST(test_status_json_ready_follows_phase)
 		ck_assert_msg(get_bool(doc, "ready") == cases[i].ready, "case %zu ready", i);
 		ck_assert_msg(get_bool(doc, "primary") == cases[i].primary, "case %zu primary", i);
 	}
+}
+END_TEST
+
+START_TEST(test_status_json_journal_error)
+{
+	st.journal_error = -ENOSPC;
+	load_status(0);
+	ck_assert_str_eq(json_object_get_string(get(doc, "journal_error")),
+	                 blkspace_strerror(-ENOSPC));
 }
 END_TEST
 
@@ -309,6 +324,7 @@ int main(void)
 	add_case(s, "test_status_json_status_schema", test_status_json_status_schema);
 	add_case(s, "test_status_json_status_full", test_status_json_status_full);
 	add_case(s, "test_status_json_ready_follows_phase", test_status_json_ready_follows_phase);
+	add_case(s, "test_status_json_journal_error", test_status_json_journal_error);
 	add_case(s, "test_status_json_node_list_merges", test_status_json_node_list_merges);
 	add_case(s, "test_status_json_node_list_before_start",
 	         test_status_json_node_list_before_start);

@@ -93,6 +93,10 @@ static void print_status(struct json_object *doc, bool full)
 	printf("Writer: %" PRIu64 "\n", cli_json_u64(doc, "writer"));
 	printf("Transport: %s\n", cli_json_str(doc, "transport"));
 	printf("Active mirror logs: %" PRIu64 "\n", cli_json_u64(doc, "active_mirror_logs"));
+	const char *journal = cli_json_str(doc, "journal_error");
+	if (journal[0])
+		printf("Journal: cannot be written (%s): this node acknowledges nothing new until it "
+		       "can\n", journal);
 	printf("Control domain: %s, promise %" PRIu64 ", logged %" PRIu64 ", durable seq %" PRIu64
 	       ", safe seq %" PRIu64 ", pending %" PRIu64 "%s\n",
 	       cli_json_str(control, "phase"), cli_json_u64(control, "promise"),

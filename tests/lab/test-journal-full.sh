@@ -3,7 +3,7 @@
 # while the daemon runs): the cluster goes on with a majority, node 3 logs
 # the failure once and holds back its receipts; once space is freed it
 # writes its journal again on its own, in a quiet cluster, and restarts
-# from that journal.
+# from that journal. Its status names the error meanwhile.
 . "$(dirname "$0")/testlib.sh"
 lab_test_begin 3
 
@@ -42,10 +42,14 @@ check "node 3 holds back what it could not write" node3_behind
 check "node 3 logged the failure once" \
 	test "$(daemon_log_count 3 'cannot write the journal: No space left on device')" = 1
 check "node 3's daemon runs on" daemon_alive 3
+check "node 3's status names the journal's error" \
+	test "$(json_status 3 'd["journal_error"]')" = "No space left on device"
+check "node 3's status text says so" bash -c "'$L' exec 3 blkspace status | grep -q '^Journal: cannot be written'"
 check "free node 3's tmpfs" "$L" exec 3 rm /var/lib/blkspace/filler
 check "node 3 writes its journal again without new traffic" \
 	wait_for 10 grep -q 'the journal is written again' "$(n3_log)"
 check "node 3 holds everything durably" wait_for 5 node3_durable
+check "node 3's status shows no journal error" test "$(json_status 3 'd["journal_error"]')" = None
 check "set c=3 on node 3" bs 3 property set c=3
 check "restart node 3's daemon (kill -9)" "$L" kill 3 daemon
 check "it starts again from its journal" "$L" start 3 daemon
