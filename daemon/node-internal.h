@@ -14,8 +14,9 @@ struct node_domain;
 struct node_domain_hooks {
 	/* End of a batch, before receipts: make durable what they will claim.
 	 * A failure keeps the receipts back (logged by the hook, once until it
-	 * works again: nd->commit_failed tells); node_retry_commit() tries again
-	 * when no batch comes. */
+	 * works again: nd->commit_failed tells) and takes the node out of the
+	 * group; node_retry_commit() tries again when no batch comes, and joins
+	 * again once a commit worked. */
 	int (*commit)(struct node_domain *nd);
 	/* After the batch: work that needs the engine idle (submissions). */
 	void (*after_batch)(struct node_domain *nd);
@@ -37,6 +38,8 @@ struct node_domain {
 	bool leaving;
 	bool left;
 	bool commit_failed; /* the last commit failed: its receipts are held back */
+	bool stepped_out;   /* left the group for that, until a commit works again */
+	bool rejoin_failed; /* joining again failed (logged once) */
 	int commit_error;   /* its error, 0 after a commit that worked */
 };
 

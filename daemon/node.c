@@ -94,6 +94,51 @@ static void on_confchg(void *data, const struct domain_member_id *members, size_
 	}
 }
 
+static const struct transport_callbacks node_transport_callbacks;
+
+/* A member whose journal cannot be written leaves the group: a
+ * configuration round needs every member's promise on disk, so the others
+ * would wait for it. What it logged stays pending in its store. */
+static void step_out(struct node_domain *nd)
+{
+	struct domain_status st;
+	domain_get_status(nd->domain, &st);
+	if (nd->stepped_out || nd->leaving || !nd->group || st.phase == DOMAIN_OUTSIDE)
+		return;
+	nd->stepped_out = true;
+	qb_log(LOG_WARNING, "%s: leaving the group until the journal can be written",
+	       domain_name(nd->domain));
+	nd->node->p.transport->leave(nd->group);
+}
+
+/* Join again once a commit worked and the leave is complete (the domain
+ * took it as a configuration without us). Never from the group's own
+ * dispatch: the old group is destroyed here. */
+static void step_in(struct node_domain *nd)
+{
+	struct node *n = nd->node;
+	struct domain_status st;
+	domain_get_status(nd->domain, &st);
+	if (!nd->stepped_out || nd->commit_failed || n->stopping || st.phase != DOMAIN_OUTSIDE)
+		return;
+	n->p.transport->destroy(nd->group); /* accepts NULL: a join that failed */
+	nd->group = NULL;
+	int rc = n->p.transport->join(n->p.transport_backend, domain_name(nd->domain),
+	                              &node_transport_callbacks, nd, &nd->group);
+	if (rc < 0) {
+		nd->group = NULL;
+		if (!nd->rejoin_failed)
+			qb_log(LOG_ERR, "%s: cannot join the group again: %s; retrying every second",
+			       domain_name(nd->domain), blkspace_strerror(rc));
+		nd->rejoin_failed = true;
+		return;
+	}
+	nd->stepped_out = false;
+	nd->rejoin_failed = false;
+	qb_log(LOG_NOTICE, "%s: the journal is written, joining the group again",
+	       domain_name(nd->domain));
+}
+
 /* End of a dispatch: one commit, then the domain may announce. */
 static void on_batch_end(void *data)
 {
@@ -101,17 +146,22 @@ static void on_batch_end(void *data)
 	int rc = nd->hooks->commit(nd);
 	nd->commit_error = rc < 0 ? rc : 0;
 	nd->commit_failed = rc < 0;
-	if (rc < 0)
+	if (rc < 0) {
+		step_out(nd);
 		return;
+	}
 	domain_persisted(nd->domain);
 	nd->hooks->after_batch(nd);
 }
 
 bool node_retry_commit(struct node *n)
 {
-	if (!n->control.domain || !n->control.commit_failed)
+	struct node_domain *nd = &n->control;
+	if (!nd->domain || (!nd->commit_failed && !nd->stepped_out))
 		return false;
-	on_batch_end(&n->control);
+	if (nd->commit_failed)
+		on_batch_end(nd);
+	step_in(nd);
 	return true;
 }
 
