@@ -14,7 +14,7 @@ struct node_domain;
 struct node_domain_hooks {
 	/* End of a batch, before receipts: make durable what they will claim.
 	 * A failure keeps the receipts back (logged by the hook, once until it
-	 * works again: nd->commit_failed tells) and takes the node out of the
+	 * works again: nd->commit_error tells) and takes the node out of the
 	 * group; node_retry_commit() tries again when no batch comes, and joins
 	 * again once a commit worked. */
 	int (*commit)(struct node_domain *nd);
@@ -37,10 +37,9 @@ struct node_domain {
 	void *owner;
 	bool leaving;
 	bool left;
-	bool commit_failed; /* the last commit failed: its receipts are held back */
+	int commit_error;   /* the last commit's error (receipts held back), else 0 */
 	bool stepped_out;   /* left the group for that, until a commit works again */
 	bool rejoin_failed; /* joining again failed (logged once) */
-	int commit_error;   /* its error, 0 after a commit that worked */
 };
 
 struct mlog_local;

@@ -119,7 +119,7 @@ static void step_in(struct node_domain *nd)
 	struct node *n = nd->node;
 	struct domain_status st;
 	domain_get_status(nd->domain, &st);
-	if (!nd->stepped_out || nd->commit_failed || n->stopping || st.phase != DOMAIN_OUTSIDE)
+	if (!nd->stepped_out || nd->commit_error || n->stopping || st.phase != DOMAIN_OUTSIDE)
 		return;
 	n->p.transport->destroy(nd->group); /* accepts NULL: a join that failed */
 	nd->group = NULL;
@@ -145,7 +145,6 @@ static void on_batch_end(void *data)
 	struct node_domain *nd = data;
 	int rc = nd->hooks->commit(nd);
 	nd->commit_error = rc < 0 ? rc : 0;
-	nd->commit_failed = rc < 0;
 	if (rc < 0) {
 		step_out(nd);
 		return;
@@ -157,9 +156,9 @@ static void on_batch_end(void *data)
 bool node_retry_commit(struct node *n)
 {
 	struct node_domain *nd = &n->control;
-	if (!nd->domain || (!nd->commit_failed && !nd->stepped_out))
+	if (!nd->domain || (!nd->commit_error && !nd->stepped_out))
 		return false;
-	if (nd->commit_failed)
+	if (nd->commit_error)
 		on_batch_end(nd);
 	step_in(nd);
 	return true;
@@ -252,11 +251,11 @@ static int control_commit(struct node_domain *nd)
 	if (!domain_needs_commit(nd->domain))
 		return 0;
 	int rc = nd->node->p.store->commit(nd->store);
-	if (rc < 0 && !nd->commit_failed)
+	if (rc < 0 && !nd->commit_error)
 		qb_log(LOG_ERR, "%s: cannot write the journal: %s; this node holds back its "
-		       "receipts and retries every second", domain_name(nd->domain),
+		       "receipts, leaves the group and retries every second", domain_name(nd->domain),
 		       blkspace_strerror(rc));
-	else if (rc == 0 && nd->commit_failed)
+	else if (rc == 0 && nd->commit_error)
 		qb_log(LOG_NOTICE, "%s: the journal is written again", domain_name(nd->domain));
 	return rc;
 }

@@ -2,20 +2,15 @@
 /* Unit tests of the on-disk mirror log (daemon/mlog-disk.c, mlog-disk-mem.c):
  * damaged and foreign logs first, then the kernel's byte layout, round
  * trips, region-count changes, the file backend on temporary files (syscall
- * faults injected by overriding open/pread/pwrite/fdatasync below) and the
+ * faults injected through tests/syscall-faults.h) and the
  * simulated shared devices. */
 #include "config.h"
 
-/* the open() override below must not meet glibc's fortified inline open */
-#undef _FORTIFY_SOURCE
-
 #include <check.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <linux/magic.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,79 +23,10 @@
 
 #include "check-util.h"
 #include "mlog-disk.h"
+#include "syscall-faults.h"
 
 #define BIG_NR (16u * 1024 * 1024)
 #define XFS_MAGIC 0x58465342
-
-/* ---- syscall faults ------------------------------------------------------- */
-
-struct faults {
-	bool refuse_direct;  /* open with O_DIRECT fails EINVAL, like old tmpfs */
-	int pread_errno;     /* nonzero: pread fails with it */
-	int pwrite_errno;
-	int fdatasync_errno;
-	int last_open_flags; /* flags of the last open that succeeded */
-};
-
-static struct faults faults;
-
-int open(const char *path, int flags, ...)
-{
-	static int (*real_open)(const char *, int, ...);
-	if (!real_open)
-		real_open = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
-	mode_t mode = 0;
-	if (flags & (O_CREAT | O_TMPFILE)) {
-		va_list ap;
-		va_start(ap, flags);
-		mode = (mode_t)va_arg(ap, int);
-		va_end(ap);
-	}
-	if (faults.refuse_direct && (flags & O_DIRECT)) {
-		errno = EINVAL;
-		return -1;
-	}
-	int fd = real_open(path, flags, mode);
-	if (fd >= 0)
-		faults.last_open_flags = flags;
-	return fd;
-}
-
-ssize_t pread(int fd, void *buf, size_t count, off_t offset)
-{
-	static ssize_t (*real_pread)(int, void *, size_t, off_t);
-	if (!real_pread)
-		real_pread = (ssize_t (*)(int, void *, size_t, off_t))dlsym(RTLD_NEXT, "pread");
-	if (faults.pread_errno) {
-		errno = faults.pread_errno;
-		return -1;
-	}
-	return real_pread(fd, buf, count, offset);
-}
-
-ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset)
-{
-	static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
-	if (!real_pwrite)
-		real_pwrite = (ssize_t (*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite");
-	if (faults.pwrite_errno) {
-		errno = faults.pwrite_errno;
-		return -1;
-	}
-	return real_pwrite(fd, buf, count, offset);
-}
-
-int fdatasync(int fd)
-{
-	static int (*real_fdatasync)(int);
-	if (!real_fdatasync)
-		real_fdatasync = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-	if (faults.fdatasync_errno) {
-		errno = faults.fdatasync_errno;
-		return -1;
-	}
-	return real_fdatasync(fd);
-}
 
 /* ---- helpers -------------------------------------------------------------- */
 

@@ -3,13 +3,11 @@
  * the file backend (daemon/store-file.c) in a fresh temporary directory per
  * test, and the simulated disk (daemon/store-mem.c). Damaged input comes
  * first: torn and corrupted journals, broken snapshots, a garbage
- * incarnation file; a failed commit (pwrite and fdatasync are overridden
- * below, reaching the real ones with dlsym); then commit, reload, snapshot
- * and incarnation behaviour. */
+ * incarnation file; a failed commit (tests/syscall-faults.h); then commit,
+ * reload, snapshot and incarnation behaviour. */
 #include "config.h"
 
 #include <check.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -25,37 +23,10 @@
 #include "journal-frame.h"
 #include "store-file.h"
 #include "store-mem.h"
+#include "syscall-faults.h"
 
 #define MAX_RECORDS 16
 #define DOM "control"
-
-/* ---- syscall faults: nonzero makes the next calls fail with it ------------ */
-
-static int pwrite_errno, fdatasync_errno;
-
-ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset)
-{
-	static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
-	if (!real_pwrite)
-		real_pwrite = (ssize_t (*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite");
-	if (pwrite_errno) {
-		errno = pwrite_errno;
-		return -1;
-	}
-	return real_pwrite(fd, buf, count, offset);
-}
-
-int fdatasync(int fd)
-{
-	static int (*real_fdatasync)(int);
-	if (!real_fdatasync)
-		real_fdatasync = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-	if (fdatasync_errno) {
-		errno = fdatasync_errno;
-		return -1;
-	}
-	return real_fdatasync(fd);
-}
 
 /* What a load handed back, as NUL-terminated copies. */
 struct loaded {
@@ -418,13 +389,13 @@ static void assert_failed_commit_retried(int *fault, int err)
 
 START_TEST(test_store_file_failed_fdatasync_retried)
 {
-	assert_failed_commit_retried(&fdatasync_errno, EIO);
+	assert_failed_commit_retried(&faults.fdatasync_errno, EIO);
 }
 END_TEST
 
 START_TEST(test_store_file_failed_write_retried)
 {
-	assert_failed_commit_retried(&pwrite_errno, ENOSPC);
+	assert_failed_commit_retried(&faults.pwrite_errno, ENOSPC);
 }
 END_TEST
 
