@@ -140,6 +140,25 @@ static int set_fencing(struct blkspaced_config *c, const char *v, char *err, siz
 	return 0;
 }
 
+static int set_direct_port(struct blkspaced_config *c, const char *v, char *err, size_t errsz)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(v, &end, 10);
+	if (errno || end == v || *end || n > 65535) {
+		snprintf(err, errsz, "direct_port must be a UDP port from 1 to 65535, or 0 for none, "
+		         "not '%s'", v);
+		return -EINVAL;
+	}
+	c->direct_port = (unsigned)n;
+	return 0;
+}
+
+static int set_direct_key_file(struct blkspaced_config *c, const char *v, char *err, size_t errsz)
+{
+	return set_path(c->direct_key_file, sizeof(c->direct_key_file), v, err, errsz);
+}
+
 static const struct {
 	const char *key;
 	config_setter set;
@@ -150,7 +169,8 @@ static const struct {
 	{ "log_level", set_log_level },     { "node_name", set_node_name },
 	{ "cluster_size", set_cluster_size }, { "kernel_link", set_kernel_link },
 	{ "ulog_socket", set_ulog_socket }, { "mirror_auto_resume", set_mirror_auto_resume },
-	{ "fencing", set_fencing },
+	{ "fencing", set_fencing },         { "direct_port", set_direct_port },
+	{ "direct_key_file", set_direct_key_file },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -179,6 +199,8 @@ void config_defaults(struct blkspaced_config *c)
 	strcpy(c->ulog_socket, "/run/blkspace/ulog.sock");
 	c->mirror_auto_resume = true;
 	c->log_level = LOG_INFO;
+	c->direct_port = 5409;
+	strcpy(c->direct_key_file, "/etc/corosync/authkey");
 }
 
 static char *trim(char *s)
@@ -288,4 +310,8 @@ void config_print(const struct blkspaced_config *c, FILE *f)
 	put(f, "ulog_socket", c->ulog_socket);
 	put(f, "mirror_auto_resume", c->mirror_auto_resume ? "yes" : "no");
 	put(f, "fencing", c->fencing_none ? "none" : "pacemaker");
+	char port[16];
+	snprintf(port, sizeof(port), "%u", c->direct_port);
+	put(f, "direct_port", port);
+	put(f, "direct_key_file", c->direct_key_file);
 }

@@ -26,6 +26,8 @@ struct blkspaced_config {
 	char ulog_socket[108]; /* the sim kernel link's socket (sizeof sun_path) */
 	bool mirror_auto_resume; /* restart a stalled resync (netlink link only) */
 	bool fencing_none; /* fencing = none: a departure counts as fenced; else pacemaker */
+	unsigned direct_port;        /* UDP port of direct receipts; 0: off */
+	char direct_key_file[PATH_MAX]; /* their key's source (corosync's authkey) */
 };
 
 void config_defaults(struct blkspaced_config *c);

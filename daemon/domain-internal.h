@@ -30,6 +30,7 @@ struct log_entry {
 	uint16_t op;
 	uint8_t *body;
 	size_t body_len;
+	bool answer_direct; /* its origin takes direct receipts (not hashed, not journaled) */
 };
 
 struct member {
@@ -119,6 +120,8 @@ struct domain {
 	uint64_t durable_seq;   /* log durable through here */
 	uint64_t announced_seq; /* last receipt we multicast in this epoch */
 	bool receipt_due;       /* logged entries of others (or an activation) await our receipt */
+	bool receipt_ordered;   /* ... one of them from an origin that needs the ordered copy soon */
+	bool direct_taken;      /* our last request was answered by a direct receipt */
 	bool receipt_lazy;      /* our latest receipt went out lazily: the host may hold it */
 	bool dirty;             /* persist() called since the last commit */
 	bool snapshot_due;      /* transferred state not yet on disk (domain_snapshot_due) */
@@ -147,6 +150,8 @@ struct domain {
 
 /* domain.c */
 void domain_send(struct domain *d, uint16_t type, uint64_t rid, const struct wbuf *payload);
+/* A receipt that others wait for: directly, and ordered behind that. */
+void domain_send_receipt(struct domain *d);
 /* A receipt that nobody waits for: it may ride on our next message. */
 void domain_send_receipt_lazily(struct domain *d);
 struct member *domain_member(struct domain *d, uint32_t nodeid);
@@ -175,8 +180,8 @@ int log_append(struct domain *d, struct log_entry *e, bool persist);
 void log_truncate(struct domain *d, uint64_t last);
 void log_clear(struct domain *d);
 void log_apply_through(struct domain *d, uint64_t seq, bool persist);
-void log_on_receipt(struct domain *d, uint32_t nodeid, uint64_t epoch, uint64_t seq,
-                    uint64_t hash);
+bool log_on_receipt(struct domain *d, uint32_t nodeid, uint64_t epoch, uint64_t seq,
+                    uint64_t hash, bool direct);
 void log_advance(struct domain *d);
 void log_announce(struct domain *d);
 uint64_t log_safe_point(const struct domain *d);

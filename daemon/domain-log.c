@@ -116,8 +116,10 @@ int log_append(struct domain *d, struct log_entry *e, bool persist)
 	e->seq = log_last(d) + 1;
 	e->hash = chain_hash(last_hash(d), e);
 	d->log[d->log_n++] = *e;
-	if (e->origin != d->nodeid || e->incarnation != d->incarnation)
+	if (e->origin != d->nodeid || e->incarnation != d->incarnation) {
 		d->receipt_due = true;
+		d->receipt_ordered |= !e->answer_direct;
+	}
 	if (persist && d->durable) {
 		struct wbuf w;
 		wbuf_init(&w);
@@ -232,19 +234,35 @@ static bool receipt_matches(const struct domain *d, uint64_t seq, uint64_t hash)
 	return e && e->hash == hash;
 }
 
-void log_on_receipt(struct domain *d, uint32_t nodeid, uint64_t epoch, uint64_t seq,
-                    uint64_t hash)
+/* Whether (from, to] holds one of our own requests. */
+static bool covers_own(const struct domain *d, uint64_t from, uint64_t to)
+{
+	for (uint64_t s = from + 1; s <= to; s++) {
+		const struct log_entry *e = log_at(d, s);
+		if (e && e->origin == d->nodeid && e->incarnation == d->incarnation)
+			return true;
+	}
+	return false;
+}
+
+bool log_on_receipt(struct domain *d, uint32_t nodeid, uint64_t epoch, uint64_t seq,
+                    uint64_t hash, bool direct)
 {
 	struct member *m = domain_member(d, nodeid);
 	if (!m || !domain_is_active(d) || epoch != d->epoch || seq <= m->received)
-		return;
+		return false;
 	if (!receipt_matches(d, seq, hash)) {
 		dlog(d, LOG_DEBUG, "receipt of node %u for %llu does not match our log, ignoring", nodeid,
 		     (unsigned long long)seq);
-		return;
+		return false;
 	}
+	/* a hint for our next requests, never for what is applied: did the
+	 * receipt that our request waited for come directly? */
+	if (covers_own(d, m->received, seq))
+		d->direct_taken = direct;
 	m->received = seq;
 	log_advance(d);
+	return true;
 }
 
 /* The service's quorum set lags its state: the writer asks for a round. */
@@ -288,7 +306,7 @@ void log_announce(struct domain *d)
 	if (d->durable_seq <= d->announced_seq)
 		return;
 	if (d->receipt_due)
-		domain_send(d, WIRE_STABLE, 0, NULL);
+		domain_send_receipt(d);
 	else if (!own_request_in_flight(d))
 		domain_send_receipt_lazily(d);
 }
@@ -310,6 +328,7 @@ void held_add(struct domain *d, const struct wire_header *h, const struct wire_r
 	x->e.incarnation = h->incarnation;
 	x->e.rid = h->request_id;
 	x->e.op = rq->op;
+	x->e.answer_direct = rq->flags & WIRE_REQ_DIRECT;
 	x->e.body = body;
 	x->e.body_len = rq->body_len;
 	TAILQ_INSERT_TAIL(&d->held, x, link);

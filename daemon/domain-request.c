@@ -35,7 +35,7 @@ static void send_pending(struct domain *d, struct pending *p)
 {
 	struct wbuf w;
 	wbuf_init(&w);
-	wire_put_request(&w, p->op, 0, p->body, p->body_len);
+	wire_put_request(&w, p->op, d->direct_taken ? WIRE_REQ_DIRECT : 0, p->body, p->body_len);
 	p->state = PENDING_SENT;
 	p->sends++;
 	domain_send(d, WIRE_REQUEST, p->rid, &w);

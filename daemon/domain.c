@@ -163,7 +163,7 @@ static int encode(struct domain *d, uint16_t type, uint64_t rid, const struct wb
 		h.stable_hash = e ? e->hash : d->applied_hash;
 		d->announced_seq = d->durable_seq;
 		if (d->durable_seq == log_last(d))
-			d->receipt_due = false;
+			d->receipt_due = d->receipt_ordered = false;
 	}
 	struct wbuf *w = &d->scratch;
 	wbuf_reset(w);
@@ -183,6 +183,25 @@ void domain_send(struct domain *d, uint16_t type, uint64_t rid, const struct wbu
 		d->receipt_lazy = false; /* the host drops a held receipt: this one is newer */
 		d->env->send(d->host, d->scratch.data, d->scratch.len);
 	}
+}
+
+/* A receipt that others wait for goes directly, and ordered behind that:
+ * at once, unless it went directly to every member and every origin it
+ * answers takes direct receipts; then the host may hold the ordered copy
+ * (it rides on a later message, or goes when the hold ends). */
+void domain_send_receipt(struct domain *d)
+{
+	bool ordered = d->receipt_ordered;
+	if (encode(d, WIRE_STABLE, 0, NULL) < 0)
+		return;
+	/* the direct copy first: it is the one the origin waits for */
+	if (!d->env->send_direct || d->env->send_direct(d->host, d->scratch.data, d->scratch.len) < 0)
+		ordered = true;
+	d->receipt_lazy = !ordered && d->env->send_lazy;
+	if (d->receipt_lazy)
+		d->env->send_lazy(d->host, d->scratch.data, d->scratch.len);
+	else
+		d->env->send(d->host, d->scratch.data, d->scratch.len);
 }
 
 void domain_send_receipt_lazily(struct domain *d)
@@ -403,7 +422,28 @@ void domain_on_deliver(struct domain *d, uint32_t nodeid, const void *msg, size_
 	if (!dispatch(d, m, &h, &r))
 		return;
 	if (h.stable_epoch)
-		log_on_receipt(d, nodeid, h.stable_epoch, h.stable_seq, h.stable_hash);
+		log_on_receipt(d, nodeid, h.stable_epoch, h.stable_seq, h.stable_hash, false);
+}
+
+/* A receipt is a fact about the sender's log (position, chain hash, epoch)
+ * that stays true, so it may be taken in any order, late or twice;
+ * log_on_receipt() ignores one of another epoch or a diverged log. */
+bool domain_on_direct(struct domain *d, uint32_t nodeid, const void *msg, size_t len)
+{
+	struct wire_header h;
+	struct rbuf r;
+	int rc = wire_decode_header(msg, len, &h, &r);
+	if (rc == 0 && h.type == WIRE_STABLE) {
+		rbuf_expect_end(&r);
+		rc = rbuf_error(&r);
+	}
+	if (rc < 0 || h.type != WIRE_STABLE || h.domain != d->wire_id || h.origin != nodeid) {
+		dlog(d, LOG_WARNING, "direct message (%zu bytes) from node %u is not its receipt for "
+		     "this domain, ignoring", len, nodeid);
+		return false;
+	}
+	return h.stable_epoch &&
+	       log_on_receipt(d, nodeid, h.stable_epoch, h.stable_seq, h.stable_hash, true);
 }
 
 void domain_persisted(struct domain *d)

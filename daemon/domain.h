@@ -76,6 +76,10 @@ struct domain_env {
 	 * when another message of the group goes out first (that one carries a
 	 * newer receipt). NULL: send at once. */
 	void (*send_lazy)(void *host, const void *msg, size_t len);
+	/* Optional: also send msg (a receipt) to each other member at once,
+	 * outside the agreed order and unreliably; the ordered copy follows.
+	 * Negative when it could not go to every member. */
+	int (*send_direct)(void *host, const void *msg, size_t len);
 	/* Append a journal record; the host makes everything appended durable
 	 * at the end of the current batch and then calls domain_persisted(). */
 	void (*persist)(void *host, const void *rec, size_t len);
@@ -161,6 +165,10 @@ struct domain_member_id {
 };
 void domain_on_confchg(struct domain *d, const struct domain_member_id *members, size_t n);
 void domain_on_deliver(struct domain *d, uint32_t nodeid, const void *msg, size_t len);
+/* A message that came outside the agreed order (send_direct): only a
+ * receipt of a current member is taken; anything else is dropped with a
+ * log line. True when the receipt was new (the host then ends a batch). */
+bool domain_on_direct(struct domain *d, uint32_t nodeid, const void *msg, size_t len);
 /* The transport lost the group (corosync went away); it rejoins by itself. */
 void domain_on_disconnect(struct domain *d);
 /* The host calls this after every batch of deliveries (one dispatch), once

@@ -189,6 +189,22 @@ static void on_sim_tick(void *data)
 	arm_sim_tick(dm);
 }
 
+/* Receipts go by corosync anyway; the direct datagrams only make them
+ * arrive sooner, so a daemon that cannot have them goes on without. */
+static void enable_direct(struct daemon *dm)
+{
+	char err[256];
+	if (dm->cfg.direct_port == 0) {
+		qb_log(LOG_INFO, "direct receipts off (direct_port = 0)");
+		return;
+	}
+	if (cpg_backend_enable_direct(dm->cpg, (uint16_t)dm->cfg.direct_port, dm->cfg.direct_key_file,
+	                              err, sizeof(err)) < 0)
+		qb_log(LOG_WARNING, "direct receipts off: %s; receipts go by corosync alone", err);
+	else
+		qb_log(LOG_INFO, "direct receipts on UDP port %u", dm->cfg.direct_port);
+}
+
 static int create_backends(struct daemon *dm, struct node_params *np)
 {
 	int rc = file_store_backend_create(dm->cfg.state_dir, &dm->store);
@@ -213,6 +229,7 @@ static int create_backends(struct daemon *dm, struct node_params *np)
 	if ((rc = cpg_backend_create(dm->loop, &dm->cpg)) < 0 ||
 	    (rc = corosync_quorum_create(dm->loop, &dm->cq)) < 0)
 		return rc;
+	enable_direct(dm);
 	np->transport = &cpg_transport_ops;
 	np->transport_backend = dm->cpg;
 	np->quorum = &corosync_quorum_ops;

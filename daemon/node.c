@@ -41,6 +41,13 @@ static void env_send_lazy(void *host, const void *msg, size_t len)
 	send_to_group(host, msg, len, true);
 }
 
+static int env_send_direct(void *host, const void *msg, size_t len)
+{
+	struct node_domain *nd = host;
+	const struct transport_ops *t = nd->node->p.transport;
+	return nd->group && t->send_direct ? t->send_direct(nd->group, msg, len) : -ENOTSUP;
+}
+
 static void env_persist(void *host, const void *rec, size_t len)
 {
 	struct node_domain *nd = host;
@@ -67,6 +74,7 @@ static void env_changed(void *host) {}
 static const struct domain_env node_domain_env = {
 	.send = env_send,
 	.send_lazy = env_send_lazy,
+	.send_direct = env_send_direct,
 	.persist = env_persist,
 	.save_snapshot = env_save_snapshot,
 	.reply = env_reply,
@@ -153,6 +161,16 @@ static void on_batch_end(void *data)
 	nd->hooks->after_batch(nd);
 }
 
+/* A receipt that came directly may make entries safe: they are applied
+ * and answered at once, and the batch ends as after a dispatch (the mirror
+ * log's writer writes what the applied clears changed). */
+static void on_direct(void *data, uint32_t nodeid, const void *msg, size_t len)
+{
+	struct node_domain *nd = data;
+	if (domain_on_direct(nd->domain, nodeid, msg, len))
+		on_batch_end(nd);
+}
+
 bool node_retry_commit(struct node *n)
 {
 	struct node_domain *nd = &n->control;
@@ -175,6 +193,7 @@ static const struct transport_callbacks node_transport_callbacks = {
 	.on_confchg = on_confchg,
 	.on_batch_end = on_batch_end,
 	.on_disconnect = on_disconnect,
+	.on_direct = on_direct,
 };
 
 /* --- domains ----------------------------------------------------------------------- */
@@ -444,6 +463,9 @@ void node_get_status(const struct node *n, struct node_status *out)
 		domain_get_status(n->control.domain, &out->control);
 	out->active_logs = node_mlog_active(n);
 	out->journal_error = n->control.commit_error;
+	memset(&out->direct, 0, sizeof(out->direct));
+	if (n->p.transport->direct_counts)
+		n->p.transport->direct_counts(n->p.transport_backend, &out->direct);
 }
 
 const struct control_state *node_control_state(const struct node *n)

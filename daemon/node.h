@@ -58,6 +58,7 @@ struct node_status {
 	struct domain_status control;
 	size_t active_logs; /* mirror logs the kernel has resumed here */
 	int journal_error;  /* why the last journal commit failed; 0 when it worked */
+	struct transport_direct_counts direct; /* on false: receipts go by the group alone */
 };
 
 int node_create(const struct node_params *p, struct node **ret_node);

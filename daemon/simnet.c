@@ -57,6 +57,15 @@ struct config {
 	size_t ring_n, ring_cap;
 };
 
+/* A datagram of simnet_send_direct() to one node's endpoint of a group. */
+struct direct_msg {
+	struct direct_msg *next;
+	uint32_t from, to;
+	unsigned group;
+	size_t len;
+	uint8_t data[];
+};
+
 struct sim_node {
 	bool alive;
 	uint32_t pid;
@@ -73,6 +82,9 @@ struct simnet {
 	size_t n_eps, cap_eps;
 	struct config *configs[SIMNET_MAX_CONFIGS];
 	size_t n_configs;
+	struct direct_msg *direct; /* in no order: each step picks one at random */
+	size_t n_direct;
+	uint64_t direct_delivered, direct_lost;
 };
 
 static void q_push(struct msgq *q, struct simmsg *m)
@@ -169,6 +181,11 @@ void simnet_destroy(struct simnet *net)
 	for (size_t i = 0; i < net->n_eps; i++)
 		ep_free(net->eps[i]);
 	free(net->eps);
+	while (net->direct) {
+		struct direct_msg *m = net->direct;
+		net->direct = m->next;
+		free(m);
+	}
 	free(net);
 }
 
@@ -286,6 +303,30 @@ int simnet_send_lazy(struct simnet_group *g, const void *msg, size_t len)
 {
 	return send_msg(g, msg, len, true);
 }
+
+/* One datagram per other member of g's configuration; they cross crashes,
+ * restarts and configuration changes (not partitions) in any order. */
+int simnet_send_direct(struct simnet_group *g, const void *msg, size_t len)
+{
+	if (g->dead || g->state == EP_GONE || g->state == EP_LEAVING || !g->config)
+		return -ENOTCONN;
+	const struct config *c = g->config;
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->members[i]->node == g->node)
+			continue;
+		struct direct_msg *m = malloc(sizeof(*m) + len);
+		if (!m)
+			return -ENOMEM;
+		*m = (struct direct_msg){ .next = g->net->direct, .from = g->node,
+			                  .to = c->members[i]->node, .group = g->group, .len = len };
+		memcpy(m->data, msg, len);
+		g->net->direct = m;
+		g->net->n_direct++;
+	}
+	return 0;
+}
+
+uint32_t simnet_group_node(const struct simnet_group *g) { return g->node; }
 
 int simnet_leave(struct simnet_group *g)
 {
@@ -530,7 +571,7 @@ size_t simnet_in_flight(const struct simnet *net)
 		n += net->eps[i]->outbox.n + (net->eps[i]->lazy != NULL);
 	for (size_t i = 0; i < net->n_configs; i++)
 		n += net->configs[i]->ring_n - min_cursor(net->configs[i]);
-	return n;
+	return n + net->n_direct;
 }
 
 /* Forget ring messages every live member has delivered. */
@@ -566,6 +607,48 @@ static bool member_can_deliver(const struct config *c, size_t i)
 	return c->cursor[i] < c->ring_n && ep_can_call(c->members[i]);
 }
 
+/* The receiving endpoint of m: the live process's, in a configuration
+ * with the sender (as the CPG backend checks a datagram's sender). */
+static struct simnet_group *direct_target(struct simnet *net, const struct direct_msg *m)
+{
+	const struct sim_node *from = &net->nodes[m->from], *to = &net->nodes[m->to];
+	if (!to->alive || from->component != to->component)
+		return NULL; /* a crashed sender's datagrams may still arrive */
+	for (size_t i = 0; i < net->n_eps; i++) {
+		struct simnet_group *g = net->eps[i];
+		if (g->node != m->to || g->group != m->group || g->pid != to->pid || !g->config ||
+		    !ep_can_call(g) || !g->cb.on_direct)
+			continue;
+		for (size_t k = 0; k < g->config->n; k++)
+			if (g->config->members[k]->node == m->from)
+				return g;
+	}
+	return NULL;
+}
+
+/* The pick-th datagram arrives (once or twice) or is lost. */
+static void direct_step(struct simnet *net, size_t pick)
+{
+	struct direct_msg **pp = &net->direct;
+	while (pick--)
+		pp = &(*pp)->next;
+	struct direct_msg *m = *pp;
+	unsigned fate = (unsigned)prng_below(&net->rng, 16);
+	if (fate != 0) { /* 1 in 16 stays for a second delivery */
+		*pp = m->next;
+		net->n_direct--;
+	}
+	struct simnet_group *g = fate == 1 ? NULL : direct_target(net, m); /* 1 in 16 is lost */
+	if (g) {
+		net->direct_delivered++;
+		g->cb.on_direct(g->cb_data, m->from, m->data, m->len);
+	} else {
+		net->direct_lost++;
+	}
+	if (fate != 0)
+		free(m);
+}
+
 bool simnet_step(struct simnet *net)
 {
 	size_t candidates = 0;
@@ -574,9 +657,15 @@ bool simnet_step(struct simnet *net)
 	for (size_t i = 0; i < net->n_configs; i++)
 		for (size_t m = 0; m < net->configs[i]->n; m++)
 			candidates += member_can_deliver(net->configs[i], m);
+	candidates += net->n_direct;
 	if (candidates == 0)
 		return false;
 	size_t pick = prng_below(&net->rng, candidates);
+	if (pick < net->n_direct) {
+		direct_step(net, pick);
+		return true;
+	}
+	pick -= net->n_direct;
 	for (size_t i = 0; i < net->n_eps; i++) {
 		struct simnet_group *g = net->eps[i];
 		if (!((g->outbox.n || g->lazy) && g->config))
@@ -600,6 +689,12 @@ bool simnet_step(struct simnet *net)
 		}
 	}
 	return false;
+}
+
+void simnet_direct_counts(const struct simnet *net, uint64_t *delivered, uint64_t *lost)
+{
+	*delivered += net->direct_delivered;
+	*lost += net->direct_lost;
 }
 
 void simnet_dump(const struct simnet *net, FILE *f)

@@ -13,7 +13,9 @@
  *    reach, and a random subset (holes included) of messages from crashed or
  *    cut-off senders; then every member gets the new membership;
  *  - a message still in an outbox may cross one configuration change and be
- *    delivered in the next configuration, never two.
+ *    delivered in the next configuration, never two;
+ *  - direct datagrams (send_direct) take no order: any step may deliver any
+ *    of them, lose one or deliver it twice, across configuration changes.
  * Only simnet_settle() changes membership, so callbacks may send, join and
  * leave freely (they take effect at the next settle). */
 #ifndef BLKSPACE_SIMNET_H
@@ -56,6 +58,9 @@ bool simnet_step(struct simnet *net);
 /* Messages waiting in outboxes and on rings. */
 size_t simnet_in_flight(const struct simnet *net);
 
+/* Add the direct datagrams delivered and lost (or undeliverable) so far. */
+void simnet_direct_counts(const struct simnet *net, uint64_t *delivered, uint64_t *lost);
+
 /* Print nodes, configurations and endpoints (for a failing seed). */
 void simnet_dump(const struct simnet *net, FILE *f);
 
@@ -66,7 +71,13 @@ int simnet_join(struct simnet *net, uint32_t node, const char *group,
 int simnet_send(struct simnet_group *g, const void *msg, size_t len);
 /* Held until a later step releases it; dropped if a send comes first. */
 int simnet_send_lazy(struct simnet_group *g, const void *msg, size_t len);
+/* A datagram to each other member of the current configuration: picked
+ * for delivery in random order, 1 in 16 lost, 1 in 16 delivered twice,
+ * delivered only within a partition, to the process that is a member. */
+int simnet_send_direct(struct simnet_group *g, const void *msg, size_t len);
 int simnet_leave(struct simnet_group *g);
+/* The node an endpoint belongs to. */
+uint32_t simnet_group_node(const struct simnet_group *g);
 /* Detach without callbacks (the owner is being destroyed). */
 void simnet_group_destroy(struct simnet_group *g);
 

@@ -133,6 +133,18 @@ static struct json_object *member_ids(struct jdoc *d, const struct domain_status
 static struct json_object *nodes_array(struct jdoc *d, const struct quorum_view *q,
                                        const struct control_state *cs);
 
+/* The direct receipts' path (null when receipts go by corosync alone). */
+static struct json_object *direct_object(struct jdoc *d, const struct transport_direct_counts *c)
+{
+	struct json_object *o = json_object_new_object();
+	put(d, o, "port", new_u64(c->port));
+	put(d, o, "sent", new_u64(c->sent));
+	put(d, o, "send_failed", new_u64(c->send_failed));
+	put(d, o, "received", new_u64(c->received));
+	put(d, o, "rejected", new_u64(c->rejected));
+	return o;
+}
+
 int status_json_status(const struct node_status *st, const struct control_state *cs,
                        unsigned flags, char **ret_json)
 {
@@ -152,6 +164,10 @@ int status_json_status(const struct node_status *st, const struct control_state 
 	put(&d, o, "active_mirror_logs", new_u64(st->active_logs));
 	put_nullable(&d, o, "journal_error",
 	             st->journal_error ? blkspace_strerror(st->journal_error) : NULL);
+	if (st->direct.on)
+		put(&d, o, "direct", direct_object(&d, &st->direct));
+	else
+		put_nullable(&d, o, "direct", NULL);
 	put(&d, o, "control", control_object(&d, c, flags));
 	if (flags & BLKSPACE_STATUS_FULL)
 		put(&d, o, "nodes", nodes_array(&d, &st->quorum, cs));

@@ -11,9 +11,11 @@
 #include "config.h"
 
 #include "transport-cpg.h"
+#include "direct-udp.h"
 #include "loop-timer.h"
 
 #include <poll.h>
+#include <sys/queue.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +30,8 @@
 struct cpg_backend {
 	qb_loop_t *loop;
 	uint32_t nodeid;
+	struct direct_udp *direct; /* NULL: no direct datagrams */
+	LIST_HEAD(, transport_group) groups;
 };
 
 struct out_msg {
@@ -38,6 +42,9 @@ struct out_msg {
 
 struct transport_group {
 	struct cpg_backend *b;
+	LIST_ENTRY(transport_group) link;
+	uint32_t members[DOMAIN_MAX_MEMBERS]; /* nodeids of the last configuration */
+	size_t n_members;
 	struct cpg_name name;
 	struct transport_callbacks cb;
 	void *cb_data;
@@ -78,11 +85,17 @@ int cpg_backend_create(qb_loop_t *loop, struct cpg_backend **ret)
 	if (!b)
 		return -ENOMEM;
 	b->loop = loop;
+	LIST_INIT(&b->groups);
 	*ret = b;
 	return 0;
 }
 
-void cpg_backend_destroy(struct cpg_backend *b) { free(b); }
+void cpg_backend_destroy(struct cpg_backend *b)
+{
+	if (b)
+		direct_udp_destroy(b->direct);
+	free(b);
+}
 
 /* Ask corosync once for our nodeid; 0 while it cannot be reached. */
 static uint32_t cpg_local_nodeid(void *backend)
@@ -132,6 +145,7 @@ static void disconnect(struct transport_group *g, bool notify)
 		g->connected = false;
 	}
 	g->joined = false;
+	g->n_members = 0;
 	queue_clear(g);
 	if (notify && !g->leaving) {
 		g->cb.on_disconnect(g->cb_data);
@@ -175,6 +189,25 @@ static void flush(struct transport_group *g)
 	}
 }
 
+/* Our nodeid and the members' addresses, for direct datagrams: corosync's
+ * nodelist is read again when a member's address is not known (a node
+ * added to corosync since). */
+static void direct_learn(struct transport_group *g)
+{
+	struct cpg_backend *b = g->b;
+	unsigned int id = 0;
+	if (!b->direct)
+		return;
+	if (!b->nodeid && cpg_local_get(g->handle, &id) == CS_OK)
+		b->nodeid = id;
+	direct_udp_set_self(b->direct, b->nodeid);
+	for (size_t i = 0; i < g->n_members; i++)
+		if (g->members[i] != b->nodeid && !direct_udp_knows(b->direct, g->members[i])) {
+			direct_udp_load_nodelist(b->direct);
+			return;
+		}
+}
+
 static void on_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32_t nodeid,
                        uint32_t pid, void *msg, size_t len)
 {
@@ -200,13 +233,18 @@ static void on_confchg(cpg_handle_t handle, const struct cpg_name *group,
 		return;
 	struct domain_member_id ids[DOMAIN_MAX_MEMBERS];
 	size_t n = n_members < DOMAIN_MAX_MEMBERS ? n_members : DOMAIN_MAX_MEMBERS;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		ids[i] = (struct domain_member_id){ members[i].nodeid, members[i].pid };
+		g->members[i] = members[i].nodeid;
+	}
+	g->n_members = n;
+	direct_learn(g);
 	g->cb.on_confchg(g->cb_data, ids, n);
 }
 
 static void free_group(struct transport_group *g)
 {
+	LIST_REMOVE(g, link);
 	disconnect(g, false);
 	if (g->reconnect_armed)
 		qb_loop_timer_del(g->b->loop, g->reconnect_timer);
@@ -318,6 +356,7 @@ static int cpg_join_group(void *backend, const char *group, const struct transpo
 		free(g);
 		return rc;
 	}
+	LIST_INSERT_HEAD(&g->b->groups, g, link);
 	*ret = g;
 	return 0;
 }
@@ -383,6 +422,66 @@ static int cpg_send_lazy(struct transport_group *g, const void *msg, size_t len)
 	return 0;
 }
 
+/* To each other member of the last configuration; best effort, but an
+ * error when one of them could not be sent to (no address, say). */
+static int cpg_send_direct(struct transport_group *g, const void *msg, size_t len)
+{
+	struct cpg_backend *b = g->b;
+	int rc = 0;
+	if (!b->direct || !g->joined || g->leaving)
+		return -ENOTCONN;
+	for (size_t i = 0; i < g->n_members; i++) {
+		int r = g->members[i] != b->nodeid
+		                ? direct_udp_send(b->direct, g->members[i], g->name.value, msg, len)
+		                : 0;
+		if (r < 0)
+			rc = r;
+	}
+	return rc;
+}
+
+/* A datagram for a group we are in, from a member of its configuration. */
+static void on_direct_datagram(void *data, uint32_t from, const char *group, const void *msg,
+                               size_t len)
+{
+	struct cpg_backend *b = data;
+	struct transport_group *g;
+	LIST_FOREACH(g, &b->groups, link) {
+		if (!g->joined || g->leaving || g->destroyed || !g->cb.on_direct ||
+		    strcmp(g->name.value, group) != 0)
+			continue;
+		for (size_t i = 0; i < g->n_members; i++) {
+			if (g->members[i] != from)
+				continue;
+			g->in_dispatch = true;
+			g->cb.on_direct(g->cb_data, from, msg, len);
+			g->in_dispatch = false;
+			if (g->destroyed)
+				free_group(g);
+			else
+				flush(g);
+			return;
+		}
+	}
+}
+
+int cpg_backend_enable_direct(struct cpg_backend *b, uint16_t port, const char *key_file,
+                              char *err, size_t errsz)
+{
+	struct direct_udp_params p = { .loop = b->loop, .port = port, .key_file = key_file,
+		                       .receive = on_direct_datagram, .data = b };
+	return direct_udp_create(&p, &b->direct, err, errsz);
+}
+
+static void cpg_direct_counts(void *backend, struct transport_direct_counts *out)
+{
+	struct cpg_backend *b = backend;
+	memset(out, 0, sizeof(*out));
+	if (b->direct)
+		direct_udp_get_counts(b->direct, out);
+	out->on = b->direct != NULL;
+}
+
 static int cpg_leave_group(struct transport_group *g)
 {
 	g->leaving = true;
@@ -410,6 +509,8 @@ const struct transport_ops cpg_transport_ops = {
 	.join = cpg_join_group,
 	.send = cpg_send,
 	.send_lazy = cpg_send_lazy,
+	.send_direct = cpg_send_direct,
 	.leave = cpg_leave_group,
 	.destroy = cpg_destroy_group,
+	.direct_counts = cpg_direct_counts,
 };

@@ -31,6 +31,11 @@ static int sim_send_lazy(struct transport_group *g, const void *msg, size_t len)
 	return simnet_send_lazy((struct simnet_group *)g, msg, len);
 }
 
+static int sim_send_direct(struct transport_group *g, const void *msg, size_t len)
+{
+	return simnet_send_direct((struct simnet_group *)g, msg, len);
+}
+
 static int sim_leave(struct transport_group *g) { return simnet_leave((struct simnet_group *)g); }
 
 static void sim_destroy(struct transport_group *g) { simnet_group_destroy((struct simnet_group *)g); }
@@ -41,6 +46,7 @@ const struct transport_ops sim_transport_ops = {
 	.join = sim_join,
 	.send = sim_send,
 	.send_lazy = sim_send_lazy,
+	.send_direct = sim_send_direct,
 	.leave = sim_leave,
 	.destroy = sim_destroy,
 };

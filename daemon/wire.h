@@ -47,6 +47,11 @@ struct wire_header {
 	uint64_t stable_hash;
 };
 
+/* wire_request.flags: the origin takes direct receipts (see domain-log.c),
+ * so its peers may hold the ordered copy of their receipt for it. Peers
+ * ignore flags they do not know. */
+#define WIRE_REQ_DIRECT 0x0001
+
 struct wire_request {
 	uint16_t op;
 	uint16_t flags;

@@ -96,6 +96,14 @@ const uint8_t *rbuf_get_blob(struct rbuf *r, size_t *ret_len);
 /* Latch an error if bytes remain (a record must be consumed exactly). */
 void rbuf_expect_end(struct rbuf *r);
 
+static inline uint16_t le16_read(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
+static inline void le16_write(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
 static inline uint32_t le32_read(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;

@@ -61,6 +61,10 @@ START_TEST(test_config_refuses_bad_files)
 	refused("fencing = stonith\n", 1, "fencing must be 'pacemaker' or 'none'");
 	refused("log_level = loud\n", 1, "log_level");
 	refused("state_dir = relative/path\n", 1, "not an absolute path");
+	refused("direct_port = 65536\n", 1, "direct_port must be a UDP port");
+	refused("direct_port = udp\n", 1, "direct_port must be a UDP port");
+	refused("direct_port = -1\n", 1, "direct_port");
+	refused("direct_key_file = authkey\n", 1, "not an absolute path");
 	ck_assert_int_lt(config_load("/nonexistent/blkspaced.conf", false, &cfg, err, sizeof(err)), 0);
 	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/blkspaced.conf"));
 }
@@ -75,6 +79,8 @@ START_TEST(test_config_defaults_and_keys)
 	ck_assert(!cfg.fencing_none); /* pacemaker */
 	ck_assert_int_eq(cfg.log_level, LOG_INFO);
 	ck_assert_str_eq(cfg.pidfile, "/run/blkspace/blkspaced.pid");
+	ck_assert_uint_eq(cfg.direct_port, 5409);
+	ck_assert_str_eq(cfg.direct_key_file, "/etc/corosync/authkey");
 	ck_assert_int_eq(load("  # settings\n\ntransport = sim\nkernel_link = sim\n"
 	                      "mirror_auto_resume = no\ncluster_size = 5\nlog_level = debug\n"
 	                      "run_dir = /tmp/bks\nfencing = none\n"),
@@ -97,8 +103,10 @@ START_TEST(test_config_print_reads_back)
 	                      "pidfile = /tmp/bkr/p.pid\nipc_service = bks2\nipc_group = disk\n"
 	                      "log_level = notice\nnode_name = n7\ncluster_size = 7\n"
 	                      "kernel_link = sim\nulog_socket = /tmp/bkr/u.sock\n"
-	                      "mirror_auto_resume = no\nfencing = none\n"),
+	                      "mirror_auto_resume = no\nfencing = none\ndirect_port = 0\n"
+	                      "direct_key_file = /etc/blkspace/direct.key\n"),
 	                 0);
+	ck_assert_uint_eq(cfg.direct_port, 0);
 	for (int round = 0; round < 2; round++) {
 		struct blkspaced_config before = cfg;
 		char *text = NULL;

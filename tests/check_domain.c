@@ -15,6 +15,7 @@
 #include <blkspace/errors.h>
 
 #include "check-util.h"
+#include "tcluster.h"
 #include "control.h"
 #include "domain.h"
 #include "node.h"
@@ -23,133 +24,6 @@
 #include "store-mem.h"
 #include "transport-sim.h"
 #include "wire.h"
-
-#define MAX_NODES 5
-#define RUN_LIMIT 100000
-
-/* --- a cluster of nodes over simnet ------------------------------------------- */
-
-struct tnode {
-	struct node *node;
-	struct mem_disk *disk;
-	struct sim_transport t;
-	struct sim_quorum q;
-	unsigned replies;
-	uint64_t last_token;
-	int last_result;
-};
-
-struct tcluster {
-	struct simnet *net;
-	unsigned n;
-	struct tnode nodes[MAX_NODES + 1];
-	uint64_t next_token;
-};
-
-static void on_reply(void *host, uint64_t token, int result, const void *data, size_t len)
-{
-	struct tnode *tn = host;
-	tn->replies++;
-	tn->last_token = token;
-	tn->last_result = result;
-}
-
-static void tc_up(struct tcluster *tc, unsigned i)
-{
-	struct tnode *tn = &tc->nodes[i];
-	simnet_node_up(tc->net, i);
-	struct node_params p = {
-		.transport = &sim_transport_ops, .transport_backend = &tn->t,
-		.quorum = &sim_quorum_ops, .quorum_backend = &tn->q,
-		.store = &mem_store_ops, .store_backend = tn->disk,
-		.reply = on_reply, .host = tn,
-	};
-	ck_assert_int_eq(node_create(&p, &tn->node), 0);
-	ck_assert_int_eq(node_start(tn->node), 0);
-}
-
-static void tc_kill(struct tcluster *tc, unsigned i)
-{
-	simnet_node_kill(tc->net, i);
-	node_destroy(tc->nodes[i].node);
-	tc->nodes[i].node = NULL;
-}
-
-/* Run the network until nothing is in flight. */
-static void tc_run(struct tcluster *tc)
-{
-	for (int k = 0; k < RUN_LIMIT; k++) {
-		int changes = simnet_settle(tc->net);
-		if (!simnet_step(tc->net) && changes == 0 && simnet_in_flight(tc->net) == 0)
-			return;
-	}
-	ck_abort_msg("the network did not quiesce");
-}
-
-static void tc_init(struct tcluster *tc, unsigned n, uint64_t seed)
-{
-	memset(tc, 0, sizeof(*tc));
-	tc->n = n;
-	tc->net = simnet_create(n, seed);
-	tc->next_token = 1;
-	for (unsigned i = 1; i <= n; i++) {
-		tc->nodes[i].disk = mem_disk_create();
-		tc->nodes[i].t = (struct sim_transport){ tc->net, i };
-		tc->nodes[i].q = (struct sim_quorum){ tc->net, i };
-		tc_up(tc, i);
-	}
-	tc_run(tc);
-}
-
-static void tc_done(struct tcluster *tc)
-{
-	for (unsigned i = 1; i <= tc->n; i++) {
-		node_destroy(tc->nodes[i].node);
-		mem_disk_destroy(tc->nodes[i].disk);
-	}
-	simnet_destroy(tc->net);
-}
-
-static int tc_set(struct tcluster *tc, unsigned i, const char *key, const char *value,
-                  unsigned flags, uint64_t *ret_token)
-{
-	struct wbuf w;
-	wbuf_init(&w);
-	const char *k[1] = { key }, *v[1] = { value };
-	props_encode_request(&w, k, v, 1);
-	uint64_t token = tc->next_token++;
-	int rc = node_submit(tc->nodes[i].node, CONTROL_OP_PROPERTY_SET, w.data, w.len, flags, token);
-	wbuf_done(&w);
-	if (ret_token)
-		*ret_token = token;
-	return rc;
-}
-
-static const char *tc_get(struct tcluster *tc, unsigned i, const char *key)
-{
-	const struct control_state *cs = node_control_state(tc->nodes[i].node);
-	const struct prop *p = cs ? props_get(&cs->props, key) : NULL;
-	return p ? p->value : NULL;
-}
-
-static struct domain_status tc_status(struct tcluster *tc, unsigned i)
-{
-	struct domain_status st;
-	domain_get_status(node_control_domain(tc->nodes[i].node), &st);
-	return st;
-}
-
-static void assert_all_equal(struct tcluster *tc)
-{
-	struct domain_status ref = tc_status(tc, 1);
-	for (unsigned i = 2; i <= tc->n; i++) {
-		struct domain_status st = tc_status(tc, i);
-		ck_assert_int_eq(st.phase, DOMAIN_ACTIVE);
-		ck_assert_uint_eq(st.epoch, ref.epoch);
-		ck_assert_uint_eq(st.seq, ref.seq);
-		ck_assert_uint_eq(st.digest, ref.digest);
-	}
-}
 
 /* --- bad input, fed to one domain directly ---------------------------------------------- */
 
@@ -182,18 +56,6 @@ static struct domain *fake_domain(struct fake_host *fh)
 	struct domain_member_id ids[2] = { { 1, 100 }, { 2, 200 } };
 	domain_on_confchg(d, ids, 2);
 	return d;
-}
-
-static void make_msg(struct wbuf *w, const char *domain, uint16_t type, uint32_t origin,
-                     const struct wbuf *payload)
-{
-	struct wire_header h = { .version = WIRE_PROTO_MAX, .type = type, .origin = origin,
-		                 .domain = wire_domain_id(domain), .incarnation = 1, .request_id = 1 };
-	wbuf_reset(w);
-	wire_begin(w, &h);
-	if (payload)
-		wbuf_put_bytes(w, payload->data, payload->len);
-	ck_assert_int_eq(wire_finish(w), 0);
 }
 
 START_TEST(test_domain_bad_peer_messages_are_dropped)

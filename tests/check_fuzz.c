@@ -15,12 +15,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <qb/qbloop.h>
 
 #include <blkspace/blkspace.h>
 #include <blkspace/errors.h>
 
 #include "check-util.h"
 #include "codec.h"
+#include "direct-udp.h"
 #include "fuzz-engine.h"
 #include "fuzz-group.h"
 #include "fuzz-mutate.h"
@@ -140,6 +144,66 @@ START_TEST(test_fuzz_ulog_decode)
 	fprintf(stderr, "check_fuzz: ulog_decode: %u frames accepted\n", accepted);
 	wbuf_done(&w);
 	corpus_done(&c);
+}
+END_TEST
+
+/* ---- direct datagrams ------------------------------------------------------ */
+
+static void ignore_datagram(void *data, uint32_t from, const char *group, const void *msg,
+                            size_t len)
+{
+}
+
+/* Every datagram a mutation makes is refused unless it is one of the
+ * genuine ones byte for byte: without the key no other one passes. */
+START_TEST(test_fuzz_direct_datagrams)
+{
+	char key[] = "/tmp/check_fuzz_key.XXXXXX";
+	int fd = mkstemp(key);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "0123456789abcdef0123456789abcdef", 32), 32);
+	close(fd);
+	qb_loop_t *loop = qb_loop_create();
+	struct direct_udp_params p = { .loop = loop, .key_file = key, .receive = ignore_datagram };
+	struct direct_udp *du;
+	char err[256] = "";
+	ck_assert_msg(direct_udp_create(&p, &du, err, sizeof(err)) == 0, "%s", err);
+	unlink(key);
+	direct_udp_set_self(du, 2);
+	struct fuzz_corpus c = { 0 };
+	static const char *const groups[] = { "blkspace", "blkspace-log-0123456789abcdef" };
+	uint8_t buf[DIRECT_MSG_MAX + 256], msg[DIRECT_MSG_MAX];
+	memset(msg, 0x5a, sizeof(msg));
+	for (size_t g = 0; g < 2; g++)
+		for (size_t len = 0; len <= DIRECT_MSG_MAX; len += 341)
+			corpus_add(&c, 0, 1, buf, direct_udp_frame(du, 1, 2, groups[g], msg, len, buf));
+	struct fuzz fz;
+	struct wbuf w;
+	wbuf_init(&w);
+	unsigned accepted = 0;
+	fuzz_begin(&fz, "direct_datagrams", 20000);
+	for (unsigned i = 0; fuzz_next(&fz, i); i++) {
+		fuzz_mutant(&fz, &w, &c);
+		uint8_t *f = fuzz_exact(w.data, w.len);
+		struct direct_datagram d;
+		const char *why = NULL;
+		bool genuine = false;
+		for (size_t k = 0; k < c.n; k++)
+			genuine |= c.v[k].len == w.len && memcmp(c.v[k].data, f, w.len) == 0;
+		int rc = direct_udp_parse(du, f, w.len, &d, &why);
+		FZ_ASSERT(&fz, (rc == 0) == genuine, "datagram of %zu bytes: %d (%s), genuine %d", w.len,
+		          rc, why ? why : "", genuine);
+		if (rc == 0)
+			FZ_ASSERT(&fz, d.from == 1 && d.to == 2 && d.msg + d.len <= f + w.len,
+			          "fields outside the datagram");
+		accepted += rc == 0;
+		free(f);
+	}
+	fprintf(stderr, "check_fuzz: direct_datagrams: %u genuine ones accepted\n", accepted);
+	wbuf_done(&w);
+	corpus_done(&c);
+	direct_udp_destroy(du);
+	qb_loop_destroy(loop);
 }
 END_TEST
 
@@ -596,6 +660,7 @@ static Suite *fuzz_suite(void)
 		const TTest *test;
 	} cases[] = {
 		{ "ulog_decode", test_fuzz_ulog_decode },
+		{ "direct_datagrams", test_fuzz_direct_datagrams },
 		{ "control_domain", test_fuzz_control_domain },
 		{ "mlog_domain", test_fuzz_mlog_domain },
 		{ "wire_decoders", test_fuzz_wire_decoders },

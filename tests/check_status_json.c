@@ -109,6 +109,9 @@ START_TEST(test_status_json_status_schema)
 	struct json_object *journal;
 	ck_assert(json_object_object_get_ex(doc, "journal_error", &journal));
 	ck_assert_ptr_null(journal); /* null: the journal is written */
+	struct json_object *direct;
+	ck_assert(json_object_object_get_ex(doc, "direct", &direct));
+	ck_assert_ptr_null(direct); /* null: receipts go by the group alone */
 	struct json_object *control = get(doc, "control");
 	ck_assert_str_eq(json_object_get_string(get(control, "phase")), "active");
 	static const char *const fields[] = { "epoch",    "seq",    "logged",    "promise", "durable_seq",
@@ -159,6 +162,20 @@ START_TEST(test_status_json_journal_error)
 	load_status(0);
 	ck_assert_str_eq(json_object_get_string(get(doc, "journal_error")),
 	                 blkspace_strerror(-ENOSPC));
+}
+END_TEST
+
+START_TEST(test_status_json_direct)
+{
+	st.direct = (struct transport_direct_counts){ .on = true, .port = 5409, .sent = 7,
+		                                      .send_failed = 1, .received = 6, .rejected = 2 };
+	load_status(0);
+	struct json_object *direct = get(doc, "direct");
+	ck_assert_int_eq(get_int(direct, "port"), 5409);
+	ck_assert_int_eq(get_int(direct, "sent"), 7);
+	ck_assert_int_eq(get_int(direct, "send_failed"), 1);
+	ck_assert_int_eq(get_int(direct, "received"), 6);
+	ck_assert_int_eq(get_int(direct, "rejected"), 2);
 }
 END_TEST
 
@@ -325,6 +342,7 @@ int main(void)
 	add_case(s, "test_status_json_status_full", test_status_json_status_full);
 	add_case(s, "test_status_json_ready_follows_phase", test_status_json_ready_follows_phase);
 	add_case(s, "test_status_json_journal_error", test_status_json_journal_error);
+	add_case(s, "test_status_json_direct", test_status_json_direct);
 	add_case(s, "test_status_json_node_list_merges", test_status_json_node_list_merges);
 	add_case(s, "test_status_json_node_list_before_start",
 	         test_status_json_node_list_before_start);

@@ -77,6 +77,18 @@ static void print_status_full(struct json_object *doc, struct json_object *contr
 	print_node_table(cli_json_get(doc, "nodes"));
 }
 
+static void print_direct(struct json_object *direct)
+{
+	if (!direct) {
+		printf("Direct receipts: off (receipts go by corosync alone)\n");
+		return;
+	}
+	printf("Direct receipts: UDP port %" PRIu64 ", sent %" PRIu64 " (%" PRIu64 " failed), "
+	       "received %" PRIu64 ", rejected %" PRIu64 "\n", cli_json_u64(direct, "port"),
+	       cli_json_u64(direct, "sent"), cli_json_u64(direct, "send_failed"),
+	       cli_json_u64(direct, "received"), cli_json_u64(direct, "rejected"));
+}
+
 static void print_status(struct json_object *doc, bool full)
 {
 	struct json_object *node = cli_json_get(doc, "node");
@@ -93,6 +105,7 @@ static void print_status(struct json_object *doc, bool full)
 	printf("Writer: %" PRIu64 "\n", cli_json_u64(doc, "writer"));
 	printf("Transport: %s\n", cli_json_str(doc, "transport"));
 	printf("Active mirror logs: %" PRIu64 "\n", cli_json_u64(doc, "active_mirror_logs"));
+	print_direct(cli_json_get(doc, "direct"));
 	const char *journal = cli_json_str(doc, "journal_error");
 	if (journal[0])
 		printf("Journal: cannot be written (%s): this node acknowledges nothing new until it "

@@ -150,6 +150,8 @@ int main(int argc, char **argv)
 	printf("requests: acknowledged=%llu refused=%llu abandoned=%llu\n",
 	       (unsigned long long)sim.acked, (unsigned long long)sim.refused,
 	       (unsigned long long)sim.abandoned);
+	printf("direct receipts: delivered=%llu lost=%llu\n",
+	       (unsigned long long)sim.direct_delivered, (unsigned long long)sim.direct_lost);
 	printf("seeds=%llu steps=%llu violations=%llu\n", (unsigned long long)seeds,
 	       (unsigned long long)(seeds * steps), (unsigned long long)violations);
 	qb_log_fini();

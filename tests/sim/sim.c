@@ -452,6 +452,7 @@ void sim_teardown(struct sim *sim)
 		mem_disk_destroy(sim->nodes[i].disk);
 	}
 	sim->workload->count(sim->wl, &sim->acked, &sim->refused, &sim->abandoned);
+	simnet_direct_counts(sim->net, &sim->direct_delivered, &sim->direct_lost);
 	sim->workload->destroy(sim->wl);
 	mlog_mem_shelf_destroy(sim->shelf);
 	sim->shelf = NULL;

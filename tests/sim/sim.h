@@ -89,6 +89,7 @@ struct sim {
 	const struct workload_ops *workload;
 	void *wl;
 	uint64_t acked, refused, abandoned; /* over all seeds */
+	uint64_t direct_delivered, direct_lost; /* direct datagrams, over all seeds */
 	bool hot; /* an answer or a configuration change just happened */
 	bool quiescing; /* healed: workloads finish what they started, start nothing new */
 	/* every replica label seen in this run, with its state digest */

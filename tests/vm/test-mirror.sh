@@ -36,10 +36,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM INT
 
-# start_blkspaced NODES: kernel_link = netlink, debug log in /var/log/blkspace/blkspaced.log
+# The guests' corosync runs without crypto, so without an authkey: the daemons get a key
+# of their own for their direct receipts, the same on every node.
+DIRECT_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+
+# start_blkspaced NODES: kernel_link = netlink, direct receipts, debug log in
+# /var/log/blkspace/blkspaced.log
 start_blkspaced() {
 	vm exec "$1" 'mkdir -p /etc/blkspace /var/log/blkspace
-		printf "transport = cpg\nkernel_link = netlink\nlog_level = debug\n" > /etc/blkspace/blkspaced.conf
+		echo '"$DIRECT_KEY"' > /etc/blkspace/direct.key
+		printf "transport = cpg\nkernel_link = netlink\nlog_level = debug\ndirect_key_file = /etc/blkspace/direct.key\n" \
+			> /etc/blkspace/blkspaced.conf
 		pgrep -x blkspaced > /dev/null && { echo "blkspaced already runs"; exit 1; }
 		echo "--- test-mirror.sh: blkspaced starts" >> /var/log/blkspace/blkspaced.log
 		setsid blkspaced -f >> /var/log/blkspace/blkspaced.log 2>&1 < /dev/null &
@@ -318,6 +325,8 @@ check "dmsetup create on node2 returns (CTR, RESUME answered)" vm exec -t 90 2 "
 check "node2 rejoins the log: members and registered [1,2,3] on all nodes, in sync" \
 	wait_until 60 in_sync 1,2,3 "[1,2,3]"
 check "node2 reads patterns A and B" eval 'read_pattern 2 1 4 0 && read_pattern 2 2 "$WINDOW_LEN_MIB" "$WINDOW_MIB"'
+check "nodes 1 and 3 took direct receipts, rejected none" vm exec 1,3 \
+	'blkspace status | grep -E "^Direct receipts: UDP port 5409, .*received [1-9][0-9]*, rejected 0$"'
 
 # --- 5. removal -------------------------------------------------------------------------------
 
