@@ -15,6 +15,7 @@ LAB_TOKEN=${LAB_TOKEN:-1000}
 LAB_LOG_LEVEL=${LAB_LOG_LEVEL:-debug}   # blkspaced.conf log_level of every node
 LAB_KERNEL_LINK=${LAB_KERNEL_LINK:-sim} # blkspaced.conf kernel_link: sim or netlink
 LAB_FENCING=${LAB_FENCING:-pacemaker}   # blkspaced.conf fencing: pacemaker (none here: an admin confirms) or none
+LAB_DIRECT_PORT=${LAB_DIRECT_PORT:-5409} # blkspaced.conf direct_port (0: receipts by corosync alone)
 LAB_READY_TIMEOUT=${LAB_READY_TIMEOUT:-30}
 LAB_QUORUM_TIMEOUT=${LAB_QUORUM_TIMEOUT:-60}
 LAB_STOP_TIMEOUT=${LAB_STOP_TIMEOUT:-10}

@@ -98,8 +98,9 @@ lab_write_node_dirs() {
 		lab_pacemaker_dirs "$d"
 		cp "$LAB_DIR/corosync.conf" "$d/etc-corosync/corosync.conf"
 		install -m 0400 "$LAB_DIR/authkey" "$d/etc-corosync/authkey"
-		printf 'transport = cpg\nlog_level = %s\nkernel_link = %s\nfencing = %s\n' \
-			"$LAB_LOG_LEVEL" "$LAB_KERNEL_LINK" "$LAB_FENCING" >"$d/etc-blkspace/blkspaced.conf"
+		printf 'transport = cpg\nlog_level = %s\nkernel_link = %s\nfencing = %s\ndirect_port = %s\n' \
+			"$LAB_LOG_LEVEL" "$LAB_KERNEL_LINK" "$LAB_FENCING" "$LAB_DIRECT_PORT" \
+			>"$d/etc-blkspace/blkspaced.conf"
 		chmod 0755 "$d/run"
 	done
 }
