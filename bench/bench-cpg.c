@@ -8,14 +8,20 @@
  * echoer on every other node, cpg-echo-all times both the first echo (what
  * an answer at a majority of three waits for) and the last (an answer that
  * waits for every member). Echoes carry ECHO_FLAG; an echoer sends back only
- * unflagged messages, and stops once the node that sent them has left. */
+ * unflagged messages, and stops once the node that sent them has left.
+ * With a UDP address the echoers send their echoes in a datagram instead
+ * (as blkspaced sends its direct receipts), and cpg-echo-all takes them on
+ * that port. */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <corosync/cpg.h>
@@ -42,7 +48,19 @@ struct cpg_bench {
 	bool sender_left;
 	uint64_t to_echo;  /* echoer: what to send back (0: nothing) */
 	struct commit_file *commit; /* a group commit after each send, before each echo */
+	int udp_fd;                 /* echoes by UDP: received here, or sent to udp_to */
+	struct sockaddr_in udp_to;
 };
+
+/* An echo of seq from another node (by CPG or UDP). */
+static void took_echo(struct cpg_bench *b, uint64_t seq)
+{
+	if ((seq & ~ECHO_FLAG) != b->waiting)
+		return;
+	if (b->echoes++ == 0)
+		b->first_at = now_us();
+	b->delivered = b->echoes >= b->need;
+}
 
 static void on_deliver(cpg_handle_t h, const struct cpg_name *g, uint32_t nodeid, uint32_t pid,
                        void *msg, size_t len)
@@ -57,10 +75,8 @@ static void on_deliver(cpg_handle_t h, const struct cpg_name *g, uint32_t nodeid
 	bool own = nodeid == b->nodeid && pid == b->pid, echo = seq & ECHO_FLAG;
 	if (!b->from_other && own && seq == b->waiting) {
 		b->delivered = true;
-	} else if (b->from_other && echo && nodeid != b->nodeid && (seq & ~ECHO_FLAG) == b->waiting) {
-		if (b->echoes++ == 0)
-			b->first_at = now_us();
-		b->delivered = b->echoes >= b->need;
+	} else if (b->from_other && echo && nodeid != b->nodeid) {
+		took_echo(b, seq);
 	}
 	if (!echo && nodeid != b->nodeid && (!b->sender || b->sender == nodeid)) {
 		b->sender = nodeid;
@@ -108,10 +124,42 @@ static void bench_close(struct cpg_bench *b)
 /* Dispatch what arrives within ms; 0, or -1 on a timeout or a lost connection. */
 static int dispatch_once(struct cpg_bench *b, int ms)
 {
-	struct pollfd pfd = { b->fd, POLLIN, 0 };
-	if (poll(&pfd, 1, ms) <= 0 || cpg_dispatch(b->h, CS_DISPATCH_ALL) != CS_OK)
+	struct pollfd pfd[2] = { { b->fd, POLLIN, 0 }, { b->udp_fd, POLLIN, 0 } };
+	bool udp_in = b->udp_fd > 0 && !b->udp_to.sin_port;
+	if (poll(pfd, udp_in ? 2 : 1, ms) <= 0)
 		return -1;
+	if (pfd[0].revents && cpg_dispatch(b->h, CS_DISPATCH_ALL) != CS_OK)
+		return -1;
+	uint64_t seq;
+	if (udp_in && pfd[1].revents && recv(b->udp_fd, &seq, sizeof(seq), 0) == sizeof(seq))
+		took_echo(b, seq);
 	return 0;
+}
+
+/* "PORT" (we take echoes there) or "ADDR:PORT" (we send them there). */
+static int udp_open(struct cpg_bench *b, const char *spec)
+{
+	const char *colon = strrchr(spec, ':');
+	char addr[64] = "0.0.0.0";
+	if (colon && (size_t)(colon - spec) < sizeof(addr))
+		snprintf(addr, sizeof(addr), "%.*s", (int)(colon - spec), spec);
+	struct sockaddr_in a = { .sin_family = AF_INET,
+		                 .sin_port = htons((uint16_t)atoi(colon ? colon + 1 : spec)) };
+	b->udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (b->udp_fd < 0 || inet_pton(AF_INET, addr, &a.sin_addr) != 1 || !a.sin_port ||
+	    (!colon && bind(b->udp_fd, (struct sockaddr *)&a, sizeof(a)) < 0)) {
+		fprintf(stderr, "blkspace-bench: cannot use UDP '%s'\n", spec);
+		return -1;
+	}
+	if (colon)
+		b->udp_to = a;
+	return 0;
+}
+
+static void udp_close(struct cpg_bench *b)
+{
+	if (b->udp_fd > 0)
+		close(b->udp_fd);
 }
 
 static int send_seq(struct cpg_bench *b, uint64_t seq)
@@ -222,8 +270,13 @@ static int measure_first_and_last(struct cpg_bench *b, size_t count)
 	}
 	if (rc == 0) {
 		double seconds = (now_us() - t0) / 1e6;
-		report(b->commit ? "committed_echo_first" : "raw_cpg_echo_first", &first, seconds);
-		report(b->commit ? "committed_echo_last" : "raw_cpg_echo_last", &last, seconds);
+		const char *kind = b->udp_fd > 0 ? (b->commit ? "committed_direct_echo" : "raw_cpg_direct_echo")
+		                                 : (b->commit ? "committed_echo" : "raw_cpg_echo");
+		char name[64];
+		snprintf(name, sizeof(name), "%s_first", kind);
+		report(name, &first, seconds);
+		snprintf(name, sizeof(name), "%s_last", kind);
+		report(name, &last, seconds);
 	} else {
 		fprintf(stderr, "blkspace-bench: cpg-echo-all: no echo within %d ms\n", ECHO_WAIT_MS);
 	}
@@ -233,11 +286,17 @@ static int measure_first_and_last(struct cpg_bench *b, size_t count)
 }
 
 /* Wait for echoers on `want` other nodes, then measure. */
-static int echo_bench(size_t count, size_t want, const char *commit_dir)
+static int echo_bench(size_t count, size_t want, const char *commit_dir, const char *udp)
 {
 	struct cpg_bench b = { .from_other = true, .need = want };
-	if (commit_dir && !(b.commit = commit_open(commit_dir)))
+	if (udp && udp_open(&b, udp) < 0) {
+		udp_close(&b);
 		return 1;
+	}
+	if (commit_dir && !(b.commit = commit_open(commit_dir))) {
+		udp_close(&b);
+		return 1;
+	}
 	if (bench_open(&b, "blkspace-bench-echo") < 0) {
 		commit_close(b.commit);
 		return 1;
@@ -256,21 +315,36 @@ static int echo_bench(size_t count, size_t want, const char *commit_dir)
 		rc = measure_first_and_last(&b, count);
 	bench_close(&b);
 	commit_close(b.commit);
+	udp_close(&b);
 	return rc ? 1 : 0;
 }
 
-int bench_cpg_echo(size_t count) { return echo_bench(count, 1, NULL); }
-int bench_cpg_echo_all(size_t count, const char *commit_dir)
+int bench_cpg_echo(size_t count) { return echo_bench(count, 1, NULL, NULL); }
+int bench_cpg_echo_all(size_t count, const char *commit_dir, const char *udp)
 {
-	return echo_bench(count, 2, commit_dir);
+	return echo_bench(count, 2, commit_dir, udp);
+}
+
+static int send_echo(struct cpg_bench *b, uint64_t seq)
+{
+	if (b->udp_fd <= 0)
+		return send_seq(b, seq);
+	return sendto(b->udp_fd, &seq, sizeof(seq), 0, (struct sockaddr *)&b->udp_to,
+	              sizeof(b->udp_to)) == sizeof(seq) ? 0 : -1;
 }
 
 /* Echo what other nodes send until the last of them leaves. */
-int bench_cpg_echoer(const char *commit_dir)
+int bench_cpg_echoer(const char *commit_dir, const char *udp)
 {
 	struct cpg_bench b = { 0 };
-	if (commit_dir && !(b.commit = commit_open(commit_dir)))
+	if (udp && udp_open(&b, udp) < 0) {
+		udp_close(&b);
 		return 1;
+	}
+	if (commit_dir && !(b.commit = commit_open(commit_dir))) {
+		udp_close(&b);
+		return 1;
+	}
 	if (bench_open(&b, "blkspace-bench-echo") < 0) {
 		commit_close(b.commit);
 		return 1;
@@ -284,7 +358,7 @@ int bench_cpg_echoer(const char *commit_dir)
 			break;
 		}
 		if (b.to_echo && ((b.commit && commit_one(b.commit) < 0) ||
-		                  send_seq(&b, b.to_echo | ECHO_FLAG) < 0)) {
+		                  send_echo(&b, b.to_echo | ECHO_FLAG) < 0)) {
 			rc = 1;
 			break;
 		}
@@ -292,5 +366,6 @@ int bench_cpg_echoer(const char *commit_dir)
 	}
 	bench_close(&b);
 	commit_close(b.commit);
+	udp_close(&b);
 	return rc;
 }

@@ -31,9 +31,11 @@ void cpg_yardstick_close(struct cpg_bench *b);
 int bench_cpg_echo(size_t count);
 /* With echoers on the two other nodes of three: the first and the last
  * echo. With a commit directory, every node makes a group commit first: we
- * after sending, each echoer before echoing (an answer's critical path). */
-int bench_cpg_echo_all(size_t count, const char *commit_dir);
-int bench_cpg_echoer(const char *commit_dir);
+ * after sending, each echoer before echoing (an answer's critical path).
+ * With udp, echoes go by UDP: "PORT" where cpg-echo-all takes them,
+ * "ADDR:PORT" where an echoer sends them (NULL: by CPG). */
+int bench_cpg_echo_all(size_t count, const char *commit_dir, const char *udp);
+int bench_cpg_echoer(const char *commit_dir, const char *udp);
 
 /* The daemon's group commit (bench-commit.c): a journal record written and
  * fdatasync()ed in a preallocated file in dir; count times, measured, or

@@ -7,6 +7,8 @@
  *                                                 last; with -d each node makes a group commit
  *                                                 in DIR (we after sending, echoers before echoing)
  *   blkspace-bench cpg-echoer [-d DIR]            (on another node) echo until cpg-echo is done
+ *     cpg-echo-all and cpg-echoer with -u: echoes by UDP (as direct receipts go), taken on
+ *     port -u PORT by cpg-echo-all, sent to -u ADDR:PORT by each echoer
  *   blkspace-bench property-set [-n COUNT] [-c CLIENTS]   through libblkspace and the daemon
  *   blkspace-bench property-set -i [-n COUNT]     the same in turns with raw CPG round trips
  *   blkspace-bench property-get [-n COUNT]        a local query: the IPC round trip alone
@@ -210,19 +212,21 @@ static int bench_property_set(size_t count, unsigned clients)
 }
 
 static const char usage[] = "usage: blkspace-bench cpg|cpg-echo|cpg-echo-all|cpg-echoer|"
-                            "property-set|property-get|commit [-n COUNT] [-c CLIENTS] [-i] [-d DIR]\n";
+                            "property-set|property-get|commit [-n COUNT] [-c CLIENTS] [-i] [-d DIR] "
+                            "[-u [ADDR:]PORT]\n";
 
 int main(int argc, char **argv)
 {
 	size_t count = 2000;
 	unsigned clients = 1;
 	bool interleave = false;
-	const char *dir = NULL;
+	const char *dir = NULL, *udp = NULL;
 	int c;
-	while ((c = getopt(argc, argv, "n:c:id:h")) != -1) {
+	while ((c = getopt(argc, argv, "n:c:id:u:h")) != -1) {
 		switch (c) {
 		case 'n': count = strtoul(optarg, NULL, 10); break;
 		case 'd': dir = optarg; break;
+		case 'u': udp = optarg; break;
 		case 'c': clients = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'i': interleave = true; break;
 		default:
@@ -239,9 +243,9 @@ int main(int argc, char **argv)
 	if (strcmp(argv[optind], "cpg-echo") == 0)
 		return bench_cpg_echo(count);
 	if (strcmp(argv[optind], "cpg-echo-all") == 0)
-		return bench_cpg_echo_all(count, dir);
+		return bench_cpg_echo_all(count, dir, udp);
 	if (strcmp(argv[optind], "cpg-echoer") == 0)
-		return bench_cpg_echoer(dir);
+		return bench_cpg_echoer(dir, udp);
 	if (strcmp(argv[optind], "commit") == 0)
 		return bench_commit(count, dir ? dir : "/var/lib/blkspace");
 	if (interleave && (clients != 1 || strcmp(argv[optind], "property-set") != 0)) {
