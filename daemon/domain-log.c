@@ -234,10 +234,13 @@ static bool receipt_matches(const struct domain *d, uint64_t seq, uint64_t hash)
 	return e && e->hash == hash;
 }
 
-/* Whether (from, to] holds one of our own requests. */
+/* Whether (from, to] holds one of our own requests not applied yet (only
+ * the log is looked at: after an activation `from` is 0). */
 static bool covers_own(const struct domain *d, uint64_t from, uint64_t to)
 {
-	for (uint64_t s = from + 1; s <= to; s++) {
+	if (to > log_last(d))
+		to = log_last(d);
+	for (uint64_t s = (from > d->applied ? from : d->applied) + 1; s <= to; s++) {
 		const struct log_entry *e = log_at(d, s);
 		if (e && e->origin == d->nodeid && e->incarnation == d->incarnation)
 			return true;
