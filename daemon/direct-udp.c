@@ -27,8 +27,6 @@
 
 #define DIRECT_MAGIC 0x44534b42u /* "BKSD" in little-endian bytes */
 #define DIRECT_VERSION 1
-#define DIRECT_HEADER 16
-#define DIRECT_TAG 16
 #define DIRECT_MAX_PEERS 64
 #define DIRECT_KEY_FILE_MAX 4096
 #define DIRECT_DRAIN_MAX 64 /* datagrams taken per poll wake-up */
@@ -134,11 +132,6 @@ static int open_socket(struct direct_udp *du, uint16_t port, char *err, size_t e
 	return 0;
 }
 
-size_t direct_udp_frame_size(const char *group, size_t len)
-{
-	return DIRECT_HEADER + strlen(group) + len + DIRECT_TAG;
-}
-
 size_t direct_udp_frame(const struct direct_udp *du, uint32_t from, uint32_t to, const char *group,
                         const void *msg, size_t len, uint8_t *buf)
 {
@@ -219,7 +212,7 @@ static void rejected(struct direct_udp *du, const struct sockaddr_storage *src, 
 static int32_t on_readable(int32_t fd, int32_t revents, void *data)
 {
 	struct direct_udp *du = data;
-	uint8_t buf[DIRECT_HEADER + DIRECT_GROUP_MAX + DIRECT_MSG_MAX + DIRECT_TAG + 1];
+	uint8_t buf[DIRECT_DATAGRAM_MAX + 1]; /* one more: a longer one shows as such */
 	for (int i = 0; i < DIRECT_DRAIN_MAX; i++) {
 		struct sockaddr_storage src;
 		socklen_t slen = sizeof(src);
@@ -299,14 +292,15 @@ static int peer_address(const struct direct_udp *du, const char *addr, uint16_t 
 {
 	struct in_addr v4;
 	struct in6_addr v6;
+	bool is_v4 = inet_pton(AF_INET, addr, &v4) == 1;
 	memset(&p->addr, 0, sizeof(p->addr));
-	if (inet_pton(AF_INET, addr, &v4) == 1 && du->family == AF_INET) {
+	if (is_v4 && du->family == AF_INET) {
 		struct sockaddr_in *a = (struct sockaddr_in *)&p->addr;
 		*a = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(port), .sin_addr = v4 };
 		p->addr_len = sizeof(*a);
 		return 0;
 	}
-	if (inet_pton(AF_INET, addr, &v4) == 1) {
+	if (is_v4) {
 		memset(&v6, 0, sizeof(v6));
 		v6.s6_addr[10] = v6.s6_addr[11] = 0xff;
 		memcpy(&v6.s6_addr[12], &v4, 4);
@@ -390,7 +384,7 @@ int direct_udp_send(struct direct_udp *du, uint32_t to, const char *group, const
 	const struct peer *p = find_peer(du, to);
 	if (!p || !du->self)
 		return -EHOSTUNREACH;
-	uint8_t buf[DIRECT_HEADER + DIRECT_GROUP_MAX + DIRECT_MSG_MAX + DIRECT_TAG];
+	uint8_t buf[DIRECT_DATAGRAM_MAX];
 	size_t n = direct_udp_frame(du, du->self, to, group, msg, len, buf);
 	if (sendto(du->fd, buf, n, MSG_DONTWAIT, (const struct sockaddr *)&p->addr, p->addr_len) < 0) {
 		int e = errno;

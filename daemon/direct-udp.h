@@ -25,6 +25,10 @@
 #define DIRECT_DEFAULT_KEY_FILE "/etc/corosync/authkey"
 #define DIRECT_MSG_MAX 1024  /* the largest message it carries */
 #define DIRECT_GROUP_MAX 127 /* the longest group name */
+#define DIRECT_HEADER 16 /* the fixed fields */
+#define DIRECT_TAG 16    /* the HMAC-SHA256 tag, truncated */
+/* The longest datagram: header, group, message and tag. */
+#define DIRECT_DATAGRAM_MAX (DIRECT_HEADER + DIRECT_GROUP_MAX + DIRECT_MSG_MAX + DIRECT_TAG)
 
 struct direct_udp;
 
@@ -79,8 +83,7 @@ struct direct_datagram {
 };
 int direct_udp_parse(const struct direct_udp *du, const uint8_t *buf, size_t len,
                      struct direct_datagram *out, const char **why);
-/* Build a datagram into buf (size at least direct_udp_frame_size()). */
-size_t direct_udp_frame_size(const char *group, size_t len);
+/* Build a datagram into buf (DIRECT_DATAGRAM_MAX bytes); returns its length. */
 size_t direct_udp_frame(const struct direct_udp *du, uint32_t from, uint32_t to, const char *group,
                         const void *msg, size_t len, uint8_t *buf);
 

@@ -440,29 +440,35 @@ static int cpg_send_direct(struct transport_group *g, const void *msg, size_t le
 	return rc;
 }
 
+/* The joined group named name with nodeid in its last configuration. */
+static struct transport_group *group_with_member(struct cpg_backend *b, const char *name,
+                                                 uint32_t nodeid)
+{
+	struct transport_group *g;
+	LIST_FOREACH(g, &b->groups, link) {
+		if (!g->joined || g->leaving || g->destroyed || strcmp(g->name.value, name) != 0)
+			continue;
+		for (size_t i = 0; i < g->n_members; i++)
+			if (g->members[i] == nodeid)
+				return g;
+	}
+	return NULL;
+}
+
 /* A datagram for a group we are in, from a member of its configuration. */
 static void on_direct_datagram(void *data, uint32_t from, const char *group, const void *msg,
                                size_t len)
 {
-	struct cpg_backend *b = data;
-	struct transport_group *g;
-	LIST_FOREACH(g, &b->groups, link) {
-		if (!g->joined || g->leaving || g->destroyed || !g->cb.on_direct ||
-		    strcmp(g->name.value, group) != 0)
-			continue;
-		for (size_t i = 0; i < g->n_members; i++) {
-			if (g->members[i] != from)
-				continue;
-			g->in_dispatch = true;
-			g->cb.on_direct(g->cb_data, from, msg, len);
-			g->in_dispatch = false;
-			if (g->destroyed)
-				free_group(g);
-			else
-				flush(g);
-			return;
-		}
-	}
+	struct transport_group *g = group_with_member(data, group, from);
+	if (!g || !g->cb.on_direct)
+		return;
+	g->in_dispatch = true; /* the owner may destroy it from the callback */
+	g->cb.on_direct(g->cb_data, from, msg, len);
+	g->in_dispatch = false;
+	if (g->destroyed)
+		free_group(g);
+	else
+		flush(g);
 }
 
 int cpg_backend_enable_direct(struct cpg_backend *b, uint16_t port, const char *key_file,

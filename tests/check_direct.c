@@ -118,7 +118,7 @@ START_TEST(test_direct_bad_datagrams_are_refused)
 	qb_loop_t *loop = qb_loop_create();
 	struct endpoint *a = endpoint(loop, "key", 1), *b = endpoint(loop, "key", 2),
 	                *stranger = endpoint(loop, "other", 1);
-	uint8_t buf[512], bad[512];
+	uint8_t buf[DIRECT_DATAGRAM_MAX], bad[DIRECT_DATAGRAM_MAX + 1];
 	size_t n = frame(a, 1, 2, "receipt", buf);
 	ck_assert_int_eq(parse(b, buf, n), 0); /* the good one, for contrast */
 	ck_assert_int_eq(parse(b, buf, 0), -EBADMSG);

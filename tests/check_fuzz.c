@@ -172,7 +172,7 @@ START_TEST(test_fuzz_direct_datagrams)
 	direct_udp_set_self(du, 2);
 	struct fuzz_corpus c = { 0 };
 	static const char *const groups[] = { "blkspace", "blkspace-log-0123456789abcdef" };
-	uint8_t buf[DIRECT_MSG_MAX + 256], msg[DIRECT_MSG_MAX];
+	uint8_t buf[DIRECT_DATAGRAM_MAX], msg[DIRECT_MSG_MAX];
 	memset(msg, 0x5a, sizeof(msg));
 	for (size_t g = 0; g < 2; g++)
 		for (size_t len = 0; len <= DIRECT_MSG_MAX; len += 341)
