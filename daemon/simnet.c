@@ -335,10 +335,13 @@ int simnet_leave(struct simnet_group *g)
 	return 0;
 }
 
+/* As cpg_finalize(): the process leaves the group, and hears nothing more. */
 void simnet_group_destroy(struct simnet_group *g)
 {
-	if (g)
-		g->detached = true;
+	if (!g)
+		return;
+	g->detached = true;
+	simnet_leave(g);
 }
 
 static bool ep_can_call(const struct simnet_group *g) { return !g->dead && !g->detached; }
