@@ -85,6 +85,7 @@ struct sync_plan {
 	uint32_t source;    /* holds p, highest A, lowest nodeid: sends the transfer */
 	uint64_t new_epoch; /* max promise + 1 */
 	bool undecided;     /* two histories may have been applied (domain-plan.c) */
+	bool lifted;        /* quorate only because every member vouched (svc->is_lifted) */
 	uint64_t undecided_at; /* the position where they part */
 };
 
@@ -140,6 +141,8 @@ struct domain {
 	bool receiving; /* waiting for the transfer */
 	bool epoch_ack_due;
 	bool resync_asked; /* we sent RESYNC in this round */
+	bool reround_asked; /* we sent REROUND in this round */
+	uint64_t attest_hash; /* of what env->attest added to our last SYNC */
 	struct transfer_rx rx;
 
 	struct held_list held;
@@ -155,7 +158,7 @@ void domain_send_receipt(struct domain *d);
 /* A receipt that nobody waits for: it may ride on our next message. */
 void domain_send_receipt_lazily(struct domain *d);
 struct member *domain_member(struct domain *d, uint32_t nodeid);
-bool domain_is_quorate_config(const struct domain *d);
+bool domain_is_quorate_config(const struct domain *d, bool *lifted);
 void domain_changed(struct domain *d);
 
 /* domain-sync.c */

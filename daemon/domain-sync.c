@@ -27,6 +27,17 @@
 
 #include "domain-internal.h"
 
+/* What the host vouches for (env->attest), after the service's part; its
+ * hash tells domain_attest_changed() whether there is news. */
+static uint64_t add_attestation(struct domain *d, struct wbuf *q)
+{
+	if (d->quorum != DOMAIN_QUORUM_SERVICE || !d->env->attest)
+		return FNV64_INIT;
+	size_t start = q->len;
+	d->env->attest(d->host, q);
+	return wbuf_error(q) ? 0 : fnv64(FNV64_INIT, q->data + start, q->len - start);
+}
+
 static void send_sync(struct domain *d)
 {
 	size_t n = d->log_n;
@@ -46,6 +57,7 @@ static void send_sync(struct domain *d)
 	wbuf_init(&q);
 	if (d->quorum == DOMAIN_QUORUM_SERVICE && d->svc->quorum_info(d->state, &q) < 0)
 		dlog(d, LOG_ERR, "cannot encode the quorum information; announcing none");
+	d->attest_hash = add_attestation(d, &q);
 	struct wire_sync s = {
 		.proto_min = WIRE_PROTO_MIN,
 		.proto_max = WIRE_PROTO_MAX,
@@ -147,7 +159,7 @@ static void sync_complete(struct domain *d)
 	d->group_cluster_size = size;
 	bool in[DOMAIN_MAX_MEMBERS], laggards = false;
 	plan_make(d, in);
-	bool quorate = domain_is_quorate_config(d);
+	bool quorate = domain_is_quorate_config(d, &d->plan.lifted);
 	d->plan.undecided &= quorate; /* too few members comes first, in the log and in status */
 	if (!quorate || d->plan.undecided) {
 		d->phase = DOMAIN_INQUORATE;
@@ -156,6 +168,9 @@ static void sync_complete(struct domain *d)
 		domain_changed(d);
 		return;
 	}
+	if (d->plan.lifted)
+		dlog(d, LOG_NOTICE, "%zu members do not satisfy the %s quorum rule, but each vouches "
+		     "that the nodes it lacks are fenced: going on", d->n_members, d->svc->name);
 	for (size_t i = 0; i < d->n_members; i++) {
 		laggards |= !in[i];
 		if (d->members[i].nodeid == d->nodeid)

@@ -116,9 +116,12 @@ struct member *domain_member(struct domain *d, uint32_t nodeid)
 	return NULL;
 }
 
-/* Decided on what every member saw in the SYNC round (the plan is made). */
-bool domain_is_quorate_config(const struct domain *d)
+/* Decided on what every member saw in the SYNC round (the plan is made):
+ * the service's rule on the source's quorum information, or, failing that,
+ * every member vouching for the nodes it lacks (svc->is_lifted). */
+bool domain_is_quorate_config(const struct domain *d, bool *lifted)
 {
+	*lifted = false;
 	if (d->quorum == DOMAIN_QUORUM_CLUSTER)
 		return d->n_members >= d->group_cluster_size / 2 + 1;
 	const struct member *src = NULL;
@@ -128,7 +131,20 @@ bool domain_is_quorate_config(const struct domain *d)
 		if (d->members[i].nodeid == d->plan.source)
 			src = &d->members[i];
 	}
-	return src && d->svc->is_quorate(src->qinfo, src->sync.qinfo_len, ids, d->n_members);
+	if (!src)
+		return false;
+	if (d->svc->is_quorate(src->qinfo, src->sync.qinfo_len, ids, d->n_members))
+		return true;
+	if (!d->svc->is_lifted)
+		return false;
+	for (size_t i = 0; i < d->n_members; i++) {
+		const struct member *m = &d->members[i];
+		if (!d->svc->is_lifted(src->qinfo, src->sync.qinfo_len, m->qinfo, m->sync.qinfo_len,
+		                       ids, d->n_members))
+			return false;
+	}
+	*lifted = true;
+	return true;
 }
 
 void domain_for_each_pending(const struct domain *d,
@@ -278,6 +294,17 @@ static void start_round(struct domain *d, const struct domain_member_id *ids, si
 	d->view_id = view_hash(ids, n);
 	d->sync_id++;
 	d->resync_asked = false;
+	d->reround_asked = false;
+}
+
+/* The same members run the configuration round again. */
+static void restart_round(struct domain *d)
+{
+	struct domain_member_id ids[DOMAIN_MAX_MEMBERS];
+	for (size_t i = 0; i < d->n_members; i++)
+		ids[i] = (struct domain_member_id){ d->members[i].nodeid, d->members[i].pid };
+	start_round(d, ids, d->n_members);
+	sync_start(d);
 }
 
 /* RESYNC: the same members run the configuration round again, so that a
@@ -292,14 +319,44 @@ static int on_resync(struct domain *d, uint32_t from, struct rbuf *r)
 		return rbuf_error(r);
 	if (d->phase != DOMAIN_ACTIVE || epoch != d->epoch)
 		return 0;
-	struct domain_member_id ids[DOMAIN_MAX_MEMBERS];
-	for (size_t i = 0; i < d->n_members; i++)
-		ids[i] = (struct domain_member_id){ d->members[i].nodeid, d->members[i].pid };
-	size_t n = d->n_members;
 	dlog(d, LOG_INFO, "node %u asked for a new round: the quorum set changed", from);
-	start_round(d, ids, n);
-	sync_start(d);
+	restart_round(d);
 	return 0;
+}
+
+/* REROUND: a member of a configuration the quorum rule refused has news
+ * (env->attest): the same members run the round again. Every member of the
+ * view refused it at the same point of the order, so all restart alike;
+ * one from an earlier view is ignored. */
+static int on_reround(struct domain *d, uint32_t from, struct rbuf *r)
+{
+	uint64_t view = rbuf_get_u64(r);
+	rbuf_expect_end(r);
+	if (rbuf_error(r))
+		return rbuf_error(r);
+	if (d->phase != DOMAIN_INQUORATE || view != d->view_id)
+		return 0;
+	dlog(d, LOG_INFO, "node %u has news of the nodes outside: a new round", from);
+	restart_round(d);
+	return 0;
+}
+
+void domain_attest_changed(struct domain *d)
+{
+	if (d->quorum != DOMAIN_QUORUM_SERVICE || !d->env->attest || d->phase != DOMAIN_INQUORATE ||
+	    d->plan.undecided || d->reround_asked)
+		return;
+	struct wbuf w;
+	wbuf_init(&w);
+	d->env->attest(d->host, &w);
+	uint64_t hash = fnv64(FNV64_INIT, w.data, w.len);
+	wbuf_reset(&w);
+	if (hash != d->attest_hash) {
+		wbuf_put_u64(&w, d->view_id);
+		domain_send(d, WIRE_REROUND, 0, &w);
+		d->reround_asked = true;
+	}
+	wbuf_done(&w);
 }
 
 void domain_on_confchg(struct domain *d, const struct domain_member_id *members, size_t n)
@@ -383,6 +440,9 @@ static bool dispatch(struct domain *d, struct member *m, const struct wire_heade
 	}
 	case WIRE_RESYNC:
 		rc = on_resync(d, m->nodeid, r);
+		break;
+	case WIRE_REROUND:
+		rc = on_reround(d, m->nodeid, r);
 		break;
 	case WIRE_SNAPSHOT: {
 		struct wire_snapshot s;
@@ -468,6 +528,7 @@ void domain_get_status(const struct domain *d, struct domain_status *out)
 	out->promise = d->promise;
 	out->durable_seq = d->durable_seq;
 	out->safe_seq = log_safe_point(d);
+	out->lifted = d->phase == DOMAIN_ACTIVE && d->plan.lifted;
 	if (d->phase == DOMAIN_INQUORATE && d->plan.undecided)
 		out->undecided_at = d->plan.undecided_at;
 	out->writer = d->n_members ? d->members[0].nodeid : 0;

@@ -64,6 +64,15 @@ struct domain_service_ops {
 	 * membership events). The engine then runs the configuration round
 	 * again with the same members, ending in a membership event. */
 	bool (*quorum_outdated)(const void *state);
+	/* Optional: a configuration the quorum rule refuses may still go on
+	 * when every member vouches, in what the host added to its quorum
+	 * information (domain_env.attest), that the nodes it lacks are known
+	 * dead. Called once per member with the source's information and that
+	 * member's; the service's membership event then sees a configuration
+	 * its quorum set would refuse and must make up for what it may not
+	 * know (see mlog.c). */
+	bool (*is_lifted)(const uint8_t *src_info, size_t src_len, const uint8_t *member_info,
+	                  size_t member_len, const uint32_t *members, size_t n);
 };
 
 #define DOMAIN_REPLY_MAX 64
@@ -89,6 +98,10 @@ struct domain_env {
 	void (*reply)(void *host, uint64_t token, int result, const void *data, size_t len);
 	/* The domain's phase, membership or epoch changed (for status and logs). */
 	void (*changed)(void *host);
+	/* Optional, service quorum only: append what this member knows of nodes
+	 * outside the configuration to the quorum information of its SYNC
+	 * (svc->is_lifted reads it). Must depend only on the host's facts. */
+	void (*attest)(void *host, struct wbuf *out);
 };
 
 enum domain_quorum {
@@ -147,6 +160,7 @@ struct domain_status {
 	struct domain_member_status members[DOMAIN_MAX_MEMBERS];
 	size_t pending;   /* local requests not yet answered */
 	uint64_t digest;  /* of the service state */
+	bool lifted;      /* active although the quorum rule refused: its members vouched */
 };
 
 int domain_create(const struct domain_params *p, struct domain **ret);
@@ -205,6 +219,10 @@ bool domain_is_active(const struct domain *d);
  * running). A member that unregistered waits for it before it leaves, or
  * the others could be left judged by a set that still counts it. */
 bool domain_quorum_settling(const struct domain *d);
+/* The host's facts behind env->attest changed: a configuration refused by
+ * the quorum rule runs its round again when they now differ from what
+ * this member announced (one new round per round at most). */
+void domain_attest_changed(struct domain *d);
 const char *domain_phase_name(enum domain_phase p);
 const char *domain_name(const struct domain *d);
 

@@ -41,8 +41,9 @@ struct fence_watch {
 };
 
 /* Every member notes when it first sees a node waiting, so a writer that
- * takes over later still knows roughly when the node left. */
-static struct waiting *waiting_find(struct fence_watch *f, uint32_t nodeid)
+ * takes over later still knows roughly when the node left. outside: it is
+ * wanted because a log's quorum rule refuses the nodes here without it. */
+static struct waiting *waiting_find(struct fence_watch *f, uint32_t nodeid, bool outside)
 {
 	for (size_t i = 0; i < f->n; i++)
 		if (f->w[i].nodeid == nodeid)
@@ -54,10 +55,23 @@ static struct waiting *waiting_find(struct fence_watch *f, uint32_t nodeid)
 	w->nodeid = nodeid;
 	w->since = time(NULL) - FENCE_SINCE_SLACK_S;
 	w->idle = FENCE_RETRY_POLLS; /* ask at once */
-	qb_log(LOG_WARNING, "node %u left mirror logs with regions marked: %s", nodeid,
-	       f->p.mode == FENCING_NONE ? "fencing = none takes that as its fencing, they resync now"
-	                                 : "they resync once it is known to be fenced");
+	if (outside)
+		qb_log(LOG_WARNING, "node %u is outside the cluster while a mirror log here lacks a "
+		       "majority: %s", nodeid, f->p.mode == FENCING_NONE
+		       ? "fencing = none takes that as its fencing" : "asking whether it was fenced");
+	else
+		qb_log(LOG_WARNING, "node %u left mirror logs with regions marked: %s", nodeid,
+		       f->p.mode == FENCING_NONE ? "fencing = none takes that as its fencing, they resync now"
+		                                 : "they resync once it is known to be fenced");
 	return w;
+}
+
+static bool has_id(const uint32_t *ids, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
 }
 
 static void confirm(struct fence_watch *f, struct waiting *w)
@@ -122,19 +136,31 @@ static void act(struct fence_watch *f, struct waiting *w)
 
 void fence_watch_poll(struct fence_watch *f)
 {
-	uint32_t ids[DOMAIN_MAX_MEMBERS], mine[DOMAIN_MAX_MEMBERS];
+	uint32_t ids[DOMAIN_MAX_MEMBERS], mine[DOMAIN_MAX_MEMBERS], out[QUORUM_MAX_NODES];
 	size_t n = node_fence_waiting(f->p.node, false, ids, DOMAIN_MAX_MEMBERS);
 	size_t n_mine = node_fence_waiting(f->p.node, true, mine, DOMAIN_MAX_MEMBERS);
+	size_t n_out = node_fence_outside_wanted(f->p.node, out, QUORUM_MAX_NODES);
 	for (size_t i = 0; i < f->n; i++)
 		f->w[i].seen = false;
 	for (size_t i = 0; i < n; i++) {
-		struct waiting *w = waiting_find(f, ids[i]);
+		struct waiting *w = waiting_find(f, ids[i], false);
+		if (w)
+			w->seen = true;
+	}
+	for (size_t i = 0; i < n_out; i++) {
+		struct waiting *w = waiting_find(f, out[i], true);
 		if (w)
 			w->seen = true;
 	}
 	for (size_t i = 0; i < n_mine; i++) {
-		struct waiting *w = waiting_find(f, mine[i]);
+		struct waiting *w = waiting_find(f, mine[i], false);
 		if (w)
+			act(f, w);
+	}
+	/* every member asks for the nodes outside: each vouches for itself */
+	for (size_t i = 0; i < n_out; i++) {
+		struct waiting *w = waiting_find(f, out[i], true);
+		if (w && !has_id(mine, n_mine, out[i]))
 			act(f, w);
 	}
 	/* forget nodes nobody waits for any more, once their query is reaped */

@@ -32,6 +32,9 @@ void *mlog_load(struct rbuf *in);
 uint64_t mlog_digest(const void *state);
 int mlog_quorum_info(const void *state, struct wbuf *out);
 bool mlog_is_quorate(const uint8_t *info, size_t len, const uint32_t *members, size_t n);
+bool mlog_is_lifted(const uint8_t *src_info, size_t src_len, const uint8_t *member_info,
+                    size_t member_len, const uint32_t *members, size_t n);
+bool mlog_quorum_rule(const uint32_t *quorum, size_t nq, const uint32_t *members, size_t n);
 bool mlog_quorum_outdated(const void *state);
 
 #endif

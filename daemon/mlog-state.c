@@ -247,23 +247,93 @@ bool mlog_quorum_outdated(const void *state)
  * mirror on two nodes survives either failing): at most one side of any
  * partition qualifies. Only a log that was never active has an empty set;
  * its first configuration may set it up. */
+bool mlog_quorum_rule(const uint32_t *quorum, size_t nq, const uint32_t *members, size_t n)
+{
+	if (nq == 0)
+		return n > 0;
+	size_t present = 0;
+	bool lowest = false;
+	for (size_t i = 0; i < nq; i++) {
+		for (size_t k = 0; k < n; k++) {
+			present += members[k] == quorum[i];
+			lowest |= i == 0 && members[k] == quorum[0];
+		}
+	}
+	return 2 * present > nq || (2 * present == nq && lowest);
+}
+
+/* The quorum set at the start of a member's quorum information (the host's
+ * attestation may follow). -EBADMSG when it does not fit. */
+static int read_quorum_set(struct rbuf *r, uint32_t *ids, size_t *n)
+{
+	uint32_t nr = rbuf_get_u32(r);
+	if (rbuf_error(r) || nr > DOMAIN_MAX_MEMBERS || rbuf_left(r) < (size_t)nr * 4)
+		return -EBADMSG;
+	for (uint32_t i = 0; i < nr; i++)
+		ids[i] = rbuf_get_u32(r);
+	*n = nr;
+	return 0;
+}
+
 bool mlog_is_quorate(const uint8_t *info, size_t len, const uint32_t *members, size_t n)
 {
 	struct rbuf r;
+	uint32_t q[DOMAIN_MAX_MEMBERS];
+	size_t nq;
 	rbuf_init(&r, info, len);
-	uint32_t nr = rbuf_get_u32(&r);
-	if (rbuf_error(&r) || nr > DOMAIN_MAX_MEMBERS || rbuf_left(&r) != (size_t)nr * 4)
+	return read_quorum_set(&r, q, &nq) == 0 && mlog_quorum_rule(q, nq, members, n);
+}
+
+void mlog_encode_attestation(struct wbuf *w, const uint32_t *fenced, size_t n)
+{
+	wbuf_put_u8(w, MLOG_ATTEST_VERSION);
+	wbuf_put_u32(w, (uint32_t)n);
+	for (size_t i = 0; i < n; i++)
+		wbuf_put_u32(w, fenced[i]);
+}
+
+/* The nodes a member vouches are fenced, after its quorum set; -EBADMSG
+ * when it vouches for nothing or the bytes do not fit. */
+static int read_attestation(const uint8_t *info, size_t len, uint32_t *fenced, size_t *n)
+{
+	struct rbuf r;
+	uint32_t q[DOMAIN_MAX_MEMBERS];
+	size_t nq;
+	rbuf_init(&r, info, len);
+	if (read_quorum_set(&r, q, &nq) < 0 || rbuf_left(&r) == 0 ||
+	    rbuf_get_u8(&r) != MLOG_ATTEST_VERSION)
+		return -EBADMSG;
+	uint32_t nf = rbuf_get_u32(&r);
+	if (rbuf_error(&r) || nf > DOMAIN_MAX_MEMBERS || rbuf_left(&r) != (size_t)nf * 4)
+		return -EBADMSG;
+	for (uint32_t i = 0; i < nf; i++)
+		fenced[i] = rbuf_get_u32(&r);
+	*n = nf;
+	return 0;
+}
+
+static bool contains(const uint32_t *ids, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/* The member vouches (see node-mlog-lift.c) that every node of the source's
+ * quorum set missing here is fenced since it left. */
+bool mlog_is_lifted(const uint8_t *src_info, size_t src_len, const uint8_t *member_info,
+                    size_t member_len, const uint32_t *members, size_t n)
+{
+	struct rbuf r;
+	uint32_t q[DOMAIN_MAX_MEMBERS], fenced[DOMAIN_MAX_MEMBERS];
+	size_t nq, nf;
+	rbuf_init(&r, src_info, src_len);
+	if (n == 0 || read_quorum_set(&r, q, &nq) < 0 || nq == 0 ||
+	    read_attestation(member_info, member_len, fenced, &nf) < 0)
 		return false;
-	if (nr == 0)
-		return n > 0;
-	uint32_t present = 0;
-	bool lowest = false;
-	for (uint32_t i = 0; i < nr; i++) {
-		uint32_t id = rbuf_get_u32(&r);
-		for (size_t k = 0; k < n; k++) {
-			present += members[k] == id;
-			lowest |= i == 0 && members[k] == id;
-		}
-	}
-	return 2 * present > nr || (2 * present == nr && lowest);
+	for (size_t i = 0; i < nq; i++)
+		if (!contains(members, n, q[i]) && !contains(fenced, nf, q[i]))
+			return false;
+	return true;
 }

@@ -566,12 +566,36 @@ static void set_quorum(struct mlog_state *s, const uint32_t *ids, size_t n)
 	memcpy(s->quorum, from, s->n_quorum * sizeof(*from));
 }
 
+/* A configuration the quorum set refuses became active: its members
+ * vouched that the nodes of the set it lacks are fenced. Those may have
+ * changed the log without us, after our last epoch, and what they marked
+ * there is known to nobody here (a core log has no record of it; the disk
+ * log's may be older than their last marks): every region is resynced. */
+static void take_over(struct mlog_state *s, const uint32_t *ids, size_t n)
+{
+	for (size_t i = 0; i < s->n_quorum; i++) {
+		bool member = false;
+		for (size_t k = 0; k < n; k++)
+			member |= ids[k] == s->quorum[i];
+		if (!member)
+			forget_node(s, s->quorum[i]);
+	}
+	if (s->sync && s->region_count) {
+		memset(s->sync, 0, map_bytes(s->region_count));
+		s->sync_count = 0;
+		s->all_synced = false;
+		s->search = 0;
+	}
+}
+
 /* Registered nodes that are not members any more have departed. */
 static void mlog_apply_membership(void *state, uint64_t epoch, const uint32_t *ids, size_t n)
 {
 	struct mlog_state *s = state;
 	uint32_t gone[DOMAIN_MAX_MEMBERS];
 	size_t n_gone = 0;
+	if (s->n_quorum && !mlog_quorum_rule(s->quorum, s->n_quorum, ids, n))
+		take_over(s, ids, n);
 	for (size_t i = 0; i < s->n_registry; i++) {
 		bool member = false;
 		for (size_t k = 0; k < n; k++)
@@ -620,4 +644,5 @@ const struct domain_service_ops mlog_service_ops = {
 	.quorum_info = mlog_quorum_info,
 	.is_quorate = mlog_is_quorate,
 	.quorum_outdated = mlog_quorum_outdated,
+	.is_lifted = mlog_is_lifted,
 };

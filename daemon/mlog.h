@@ -127,6 +127,11 @@ void mlog_encode_init(struct wbuf *w, uint64_t region_count, uint32_t region_siz
 void mlog_encode_set_sync(struct wbuf *w, uint64_t region, int64_t in_sync);
 void mlog_encode_register(struct wbuf *w, uint64_t instance, uint64_t flags);
 void mlog_encode_fenced(struct wbuf *w, uint32_t nodeid, uint64_t departure);
+/* What a member vouches for in SYNC, after its quorum set: these nodes
+ * (sorted) were fenced since they left, and no other node outside the
+ * configuration may write the mirror (node-mlog-lift.c says when). */
+#define MLOG_ATTEST_VERSION 1
+void mlog_encode_attestation(struct wbuf *w, const uint32_t *fenced, size_t n);
 /* Decode a regions body (MARK, CLEAR, FLUSH); -EBADMSG or the count. */
 int mlog_decode_regions(const uint8_t *body, size_t len, uint64_t *out, size_t max);
 

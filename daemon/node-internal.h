@@ -25,6 +25,11 @@ struct node_domain_hooks {
 	              size_t len);
 	/* We are no longer in the group (left, or never joined). */
 	void (*on_left)(struct node_domain *nd);
+	/* Optional: the domain's phase or membership changed (inside the engine:
+	 * read its status, submit nothing). */
+	void (*changed)(struct node_domain *nd);
+	/* Optional: what this member vouches for in SYNC (domain_env.attest). */
+	void (*attest)(struct node_domain *nd, struct wbuf *out);
 };
 
 /* The glue between one domain and the backends. */
@@ -58,6 +63,10 @@ struct node {
 	struct mlog_list logs;
 	uint64_t next_token; /* tokens of requests the node itself submits */
 	uint32_t log_opens;  /* log domains opened by this process: request id ranges */
+	bool control_changed; /* the control domain's phase or members, since its last batch */
+	/* nodes fenced since they left the control configuration (sorted) */
+	uint32_t fenced[QUORUM_MAX_NODES];
+	size_t n_fenced;
 };
 
 /* Create a domain, join its group; the store is opened and loaded when
@@ -77,5 +86,11 @@ void node_mlog_close_all(struct node *n);
 /* node-mlog-domain.c: the control domain became active; the first opener of a
  * log waits for that to register, and its log domain may have no batch to come. */
 void node_mlog_control_active(struct node *n);
+/* node-mlog-lift.c: nodes known fenced since they left the control
+ * configuration, for the logs whose fenced majority members vouch for. */
+void node_note_fenced(struct node *n, uint32_t nodeid);
+bool node_knows_fenced(const struct node *n, uint32_t nodeid);
+/* After a batch in which the control domain's phase or members changed. */
+void node_lift_control_changed(struct node *n);
 
 #endif

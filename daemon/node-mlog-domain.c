@@ -305,6 +305,7 @@ static void mlog_after_batch(struct node_domain *nd)
 		node_domain_leave(nd);
 		return;
 	}
+	domain_attest_changed(nd->domain); /* news may have come during the round */
 	const struct mlog_state *s = mlog_replica(l);
 	if (!domain_is_active(nd->domain) || l->suspend_pending)
 		return;
@@ -397,11 +398,17 @@ static void mlog_on_left(struct node_domain *nd)
 	l->close_due = true; /* closed after this batch, outside the engine */
 }
 
+static void mlog_changed(struct node_domain *nd) { mlog_lift_track(nd->owner); }
+
+static void mlog_attest(struct node_domain *nd, struct wbuf *out) { mlog_lift_attest(nd->owner, out); }
+
 static const struct node_domain_hooks mlog_hooks = {
 	.commit = mlog_commit,
 	.after_batch = mlog_after_batch,
 	.reply = mlog_reply,
 	.on_left = mlog_on_left,
+	.changed = mlog_changed,
+	.attest = mlog_attest,
 };
 
 int mlog_domain_open(struct mlog_local *l)

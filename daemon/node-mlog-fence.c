@@ -23,6 +23,7 @@ static const struct mlog_state *active_replica(const struct mlog_local *l)
 int node_fence_confirmed(struct node *n, uint32_t nodeid)
 {
 	int count = 0;
+	node_note_fenced(n, nodeid);
 	struct mlog_local *l;
 	LIST_FOREACH(l, &n->logs, link) {
 		const struct mlog_state *s = active_replica(l);

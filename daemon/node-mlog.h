@@ -69,11 +69,18 @@ struct mlog_local {
 	 * it and writes those regions as in sync (reset at resume) */
 	uint64_t kernel_hint;
 	bool resync_warned; /* logged that the resync waits for a resume */
+	/* members of the log since its last active configuration (sorted) */
+	uint32_t seen[DOMAIN_MAX_MEMBERS];
+	size_t n_seen;
 };
 
 int mlog_ctr_parse(const char *args, struct mlog_ctr *ctr);
 /* Name of the log domain's group for a uuid. */
 void mlog_group_name(const char *uuid, char *out, size_t outsz);
+
+/* node-mlog-lift.c */
+void mlog_lift_track(struct mlog_local *l);
+void mlog_lift_attest(struct mlog_local *l, struct wbuf *out);
 
 /* node-mlog-domain.c */
 int mlog_domain_open(struct mlog_local *l);

@@ -69,7 +69,19 @@ static void env_reply(void *host, uint64_t token, int result, const void *data, 
 	nd->hooks->reply(nd, token, result, data, len);
 }
 
-static void env_changed(void *host) {}
+static void env_changed(void *host)
+{
+	struct node_domain *nd = host;
+	if (nd->hooks->changed)
+		nd->hooks->changed(nd);
+}
+
+static void env_attest(void *host, struct wbuf *out)
+{
+	struct node_domain *nd = host;
+	if (nd->hooks->attest)
+		nd->hooks->attest(nd, out);
+}
 
 static const struct domain_env node_domain_env = {
 	.send = env_send,
@@ -79,6 +91,7 @@ static const struct domain_env node_domain_env = {
 	.save_snapshot = env_save_snapshot,
 	.reply = env_reply,
 	.changed = env_changed,
+	.attest = env_attest,
 };
 
 /* --- transport callbacks ------------------------------------------------------- */
@@ -289,6 +302,10 @@ static void control_after_batch(struct node_domain *nd)
 	n->control_active = active;
 	if (became_active && !n->stopping)
 		node_mlog_control_active(n);
+	if (n->control_changed) {
+		n->control_changed = false;
+		node_lift_control_changed(n);
+	}
 	if (n->hello_sent || n->stopping || !active)
 		return;
 	wbuf_init(&w);
@@ -316,11 +333,14 @@ static void control_reply(struct node_domain *nd, uint64_t token, int result, co
 
 static void control_on_left(struct node_domain *nd) {}
 
+static void control_changed(struct node_domain *nd) { nd->node->control_changed = true; }
+
 static const struct node_domain_hooks control_hooks = {
 	.commit = control_commit,
 	.after_batch = control_after_batch,
 	.reply = control_reply,
 	.on_left = control_on_left,
+	.changed = control_changed,
 };
 
 /* --- lifecycle ----------------------------------------------------------------- */

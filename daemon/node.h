@@ -134,6 +134,10 @@ int node_fence_confirmed(struct node *n, uint32_t nodeid);
 /* Departed nodes whose marks wait for fencing in the active logs here (of
  * which this node is the writer, with writer_only), each named once. */
 size_t node_fence_waiting(const struct node *n, bool writer_only, uint32_t *nodeids, size_t max);
+/* Nodes outside the control configuration whose fencing would let a log
+ * go on that its quorum rule refuses (none unless such a log is here and
+ * the control domain is active); see node-mlog-lift.c. */
+size_t node_fence_outside_wanted(const struct node *n, uint32_t *nodeids, size_t max);
 
 void node_get_status(const struct node *n, struct node_status *ret_status);
 /* The replicated control state; NULL before node_start(). */

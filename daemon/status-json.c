@@ -323,6 +323,7 @@ static struct json_object *log_object(struct jdoc *d, const struct node_log_info
 	put(d, o, "members", u32_array(d, members, n_members));
 	put(d, o, "registered", u32_array(d, l->registry, l->n_registry));
 	put(d, o, "quorum_set", u32_array(d, l->quorum, l->n_quorum));
+	put(d, o, "quorum_vouched", new_bool(l->has_domain && ds->lifted));
 	put(d, o, "awaiting_fencing", fencing_array(d, l));
 	return o;
 }

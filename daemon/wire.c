@@ -171,6 +171,7 @@ const char *wire_type_name(unsigned type)
 	static const char *const names[WIRE_TYPE_MAX] = {
 		[WIRE_REQUEST] = "REQUEST", [WIRE_STABLE] = "STABLE", [WIRE_SYNC] = "SYNC",
 		[WIRE_EPOCH_ACK] = "EPOCH_ACK", [WIRE_SNAPSHOT] = "SNAPSHOT", [WIRE_RESYNC] = "RESYNC",
+		[WIRE_REROUND] = "REROUND",
 	};
 	return type < WIRE_TYPE_MAX && names[type] ? names[type] : "UNKNOWN";
 }

@@ -29,6 +29,7 @@ enum wire_type {
 	WIRE_EPOCH_ACK = 4, /* "I promised the new epoch" */
 	WIRE_SNAPSHOT = 5,  /* one chunk of a state transfer */
 	WIRE_RESYNC = 6,    /* u64 epoch: "run the configuration round again" */
+	WIRE_REROUND = 7,   /* u64 view id: the same, from a refused configuration */
 	WIRE_TYPE_MAX,
 };
 

@@ -91,14 +91,19 @@ START_TEST(test_domain_bad_peer_messages_are_dropped)
 	p.len -= 8;
 	make_msg(&w, "test", WIRE_SYNC, 2, &p);
 	domain_on_deliver(d, 2, w.data, w.len);
-	/* RESYNC with a short or a long body (it carries one u64 epoch) */
-	wbuf_reset(&p);
-	wbuf_put_u32(&p, 1);
-	make_msg(&w, "test", WIRE_RESYNC, 2, &p);
-	domain_on_deliver(d, 2, w.data, w.len);
-	wbuf_put_u64(&p, 0);
-	make_msg(&w, "test", WIRE_RESYNC, 2, &p);
-	domain_on_deliver(d, 2, w.data, w.len);
+	/* RESYNC (one u64 epoch) and REROUND (one u64 view id) with a short or a
+	 * long body, and a well-formed REROUND for a configuration that is not
+	 * refused: nothing restarts */
+	static const uint16_t restarts[2] = { WIRE_RESYNC, WIRE_REROUND };
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t len = 4; len <= 12; len += 4) {
+			wbuf_reset(&p);
+			for (size_t i = 0; i < len; i += 4)
+				wbuf_put_u32(&p, 0);
+			make_msg(&w, "test", restarts[k], 2, &p);
+			domain_on_deliver(d, 2, w.data, w.len);
+		}
+	}
 	/* a REQUEST whose body length runs past the end */
 	wbuf_reset(&p);
 	wbuf_put_u16(&p, CONTROL_OP_PROPERTY_SET);

@@ -3,7 +3,9 @@
  * service alone: a saved state whose set is malformed is refused; the set
  * moves only at membership events, so a registration applied on one side
  * of a partition cannot make both sides quorate; the service asks for a
- * round when the registry moved away from it. */
+ * round when the registry moved away from it; a configuration the set
+ * refuses goes on only when its members vouch for the absent, and then
+ * takes the log over. */
 #include "config.h"
 
 #include <check.h>
@@ -128,6 +130,111 @@ START_TEST(test_mlog_quorum_set_follows_unregistration)
 }
 END_TEST
 
+/* A member's quorum information: the set {1, 2}, then what it vouches for. */
+static void info_with(struct wbuf *w, const uint32_t *fenced, size_t n)
+{
+	wbuf_init(w);
+	wbuf_put_u32(w, 2);
+	wbuf_put_u32(w, 1);
+	wbuf_put_u32(w, 2);
+	if (fenced)
+		mlog_encode_attestation(w, fenced, n);
+}
+
+static bool lifted(const struct wbuf *src, const struct wbuf *member, const uint32_t *ids,
+                   size_t n)
+{
+	return mlog_service_ops.is_lifted(src->data, src->len, member->data, member->len, ids, n);
+}
+
+/* Bad vouching first: malformed, another version, too short or too long,
+ * or not covering every absent node of the set, lifts nothing. */
+START_TEST(test_mlog_lift_rule_refuses_bad_vouching)
+{
+	const uint32_t two[1] = { 2 }, fenced[1] = { 1 }, other[1] = { 3 };
+	struct wbuf src, good, none, wrong, bad;
+	info_with(&src, NULL, 0);
+	info_with(&good, fenced, 1);
+	info_with(&none, NULL, 0);
+	info_with(&wrong, other, 1);
+	ck_assert(mlog_service_ops.is_quorate(good.data, good.len, two, 1) == false);
+	ck_assert(lifted(&src, &good, two, 1));
+	ck_assert(lifted(&good, &good, two, 1)); /* a source may vouch too: its set is read alike */
+	ck_assert(!lifted(&src, &none, two, 1));
+	ck_assert(!lifted(&src, &wrong, two, 1));
+	ck_assert(!lifted(&src, &good, two, 0));
+	for (size_t cut = 1; cut < good.len - 12; cut++) { /* cut into the vouching */
+		struct wbuf w = { .data = good.data, .len = good.len - cut };
+		ck_assert(!lifted(&src, &w, two, 1));
+	}
+	info_with(&bad, fenced, 1);
+	wbuf_put_u8(&bad, 0); /* a byte too many */
+	ck_assert(!lifted(&src, &bad, two, 1));
+	bad.data[12] = MLOG_ATTEST_VERSION + 1;
+	bad.len--;
+	ck_assert(!lifted(&src, &bad, two, 1));
+	bad.data[12] = MLOG_ATTEST_VERSION;
+	le32_write(bad.data + 13, 65); /* more nodes than a cluster has */
+	ck_assert(!lifted(&src, &bad, two, 1));
+	struct wbuf empty_src;
+	wbuf_init(&empty_src);
+	ck_assert(!lifted(&empty_src, &good, two, 1));
+	const uint32_t all[2] = { 1, 2 };
+	ck_assert(mlog_service_ops.is_quorate(good.data, good.len, all, 2));
+	wbuf_done(&src);
+	wbuf_done(&good);
+	wbuf_done(&none);
+	wbuf_done(&wrong);
+	wbuf_done(&bad);
+	wbuf_done(&empty_src);
+}
+END_TEST
+
+static int apply_op(uint32_t origin, uint16_t op, const struct wbuf *body)
+{
+	struct wbuf reply;
+	wbuf_init(&reply);
+	int rc = mlog_service_ops.apply(s, origin, op, body->data, body->len, &reply);
+	wbuf_done(&reply);
+	return rc;
+}
+
+/* A configuration its quorum set refuses became active (its members
+ * vouched): the absent nodes of the set are forgotten, marks and all, and
+ * every region resyncs; the members' own marks stay. */
+START_TEST(test_mlog_lift_takes_over_and_resyncs_all)
+{
+	const uint32_t all[3] = { 1, 2, 3 }, two[1] = { 2 };
+	struct wbuf w;
+	wbuf_init(&w);
+	mlog_encode_init(&w, 16, 1024, MLOG_INIT_ALL_IN, 0, 16, NULL);
+	ck_assert_int_eq(apply_op(1, MLOG_OP_INIT, &w), 0);
+	membership(all, 3);
+	ck_assert_int_eq(registration(1, MLOG_OP_REGISTER), 0);
+	ck_assert_int_eq(registration(2, MLOG_OP_REGISTER), 0);
+	membership(all, 3); /* the set is {1, 2} */
+	uint64_t r1 = 3, r2 = 5;
+	wbuf_reset(&w);
+	mlog_encode_regions(&w, &r1, 1);
+	ck_assert_int_eq(apply_op(1, MLOG_OP_MARK, &w), 0);
+	wbuf_reset(&w);
+	mlog_encode_regions(&w, &r2, 1);
+	ck_assert_int_eq(apply_op(2, MLOG_OP_MARK, &w), 0);
+	ck_assert_uint_eq(s->sync_count, 16);
+	membership(two, 1);
+	ck_assert_uint_eq(s->sync_count, 0);
+	ck_assert(!mlog_is_in_sync(s, 9));
+	ck_assert(!mlog_is_marked_by(s, r1, 1));
+	ck_assert(mlog_is_marked_by(s, r2, 2));
+	ck_assert_ptr_null(mlog_departed_of(s, 1)); /* fenced: nothing waits for it */
+	ck_assert(!mlog_is_registered(s, 1));
+	ck_assert(mlog_is_registered(s, 2));
+	ck_assert_uint_eq(s->n_quorum, 1);
+	ck_assert(quorate(two, 1));
+	wbuf_done(&w);
+}
+END_TEST
+
 static void add_case(Suite *st, const char *name, const TTest *test)
 {
 	check_add_case(st, name, test, setup, teardown, 10);
@@ -142,5 +249,8 @@ int main(void)
 	         test_mlog_quorum_set_holds_until_the_next_round);
 	add_case(st, "test_mlog_quorum_set_follows_unregistration",
 	         test_mlog_quorum_set_follows_unregistration);
+	add_case(st, "test_mlog_lift_rule_refuses_bad_vouching", test_mlog_lift_rule_refuses_bad_vouching);
+	add_case(st, "test_mlog_lift_takes_over_and_resyncs_all",
+	         test_mlog_lift_takes_over_and_resyncs_all);
 	return check_run(st);
 }

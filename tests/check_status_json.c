@@ -279,6 +279,7 @@ START_TEST(test_status_json_log_list_sorted_with_counts)
 	logs[1].n_fencing = 2;
 	logs[1].fencing[0] = (struct node_log_fencing){ .nodeid = 4, .regions = 2 };
 	logs[1].fencing[1] = (struct node_log_fencing){ .nodeid = 5, .regions = 1 };
+	logs[1].domain.lifted = true;
 	char *text = NULL;
 	int rc = status_json_log_list(logs, 2, &text);
 	load(rc, text);
@@ -297,6 +298,7 @@ START_TEST(test_status_json_log_list_sorted_with_counts)
 	ck_assert_int_eq(json_object_get_int64(json_object_array_get_idx(get(first, "registered"), 1)), 3);
 	ck_assert_int_eq(json_object_array_length(get(first, "quorum_set")), 1);
 	ck_assert_int_eq(json_object_get_int64(json_object_array_get_idx(get(first, "quorum_set"), 0)), 2);
+	ck_assert(json_object_get_boolean(get(first, "quorum_vouched")));
 	struct json_object *second = json_object_array_get_idx(a, 1), *rec;
 	ck_assert(json_object_object_get_ex(second, "recovering", &rec));
 	ck_assert_ptr_null(rec); /* JSON null: nothing is being resynced */
@@ -305,6 +307,7 @@ START_TEST(test_status_json_log_list_sorted_with_counts)
 	ck_assert_int_eq(get_int(json_object_array_get_idx(fencing, 1), "node"), 5);
 	ck_assert_int_eq(get_int(json_object_array_get_idx(fencing, 1), "regions"), 1);
 	ck_assert_int_eq(json_object_array_length(get(second, "awaiting_fencing")), 0);
+	ck_assert(!json_object_get_boolean(get(second, "quorum_vouched")));
 	rc = status_json_log_list(NULL, 0, &text);
 	load(rc, text);
 	ck_assert_int_eq(json_object_array_length(get(doc, "logs")), 0);

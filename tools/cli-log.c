@@ -94,6 +94,8 @@ static void print_details(struct json_object *l)
 	printf("members:     %s\n", members);
 	printf("registered:  %s\n", registered);
 	printf("quorum set:  %s\n", quorum);
+	if (cli_json_bool(l, "quorum_vouched"))
+		printf("quorum:      without a majority of the set: its absent nodes are fenced\n");
 	print_fencing(l);
 }
 

@@ -19,14 +19,17 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: blkspace-sim [--nodes N] [--seeds A-B] [--steps N]\n"
-	        "                    [--faults kill,restart,partition,merge,split-round,disk-error]\n"
+	        "                    [--faults kill,restart,partition,merge,split-round,disk-error,\n"
+	        "                              survivors]\n"
 	        "                    [--workload NAME] [--verbose]\n"
 	        "  --nodes N        nodes in the simulated cluster (default 3, at most %d)\n"
 	        "  --seeds A-B      run seeds A to B (default 1-100); a single seed: A\n"
 	        "  --steps N        random steps per seed before healing (default 400)\n"
 	        "  --faults LIST    faults to inject (default none); split-round: a partition\n"
 	        "                   while one node is active in a new round and another not yet;\n"
-	        "                   disk-error: a node's journal commits fail for a while\n"
+	        "                   disk-error: a node's journal commits fail for a while;\n"
+	        "                   survivors: after healing, half the time a minority crashes\n"
+	        "                   and stays down (fenced): the others must finish without it\n"
 	        "  --workload NAME  client workload: property (default) or mlog\n"
 	        "  --verbose        log the daemons' messages and the faults to stderr\n",
 	        SIMNET_MAX_NODES);
@@ -50,6 +53,8 @@ static int parse_faults(const char *arg, unsigned *ret)
 			f |= SIM_FAULT_SPLIT_ROUND;
 		else if (strcmp(t, "disk-error") == 0)
 			f |= SIM_FAULT_DISK_ERROR;
+		else if (strcmp(t, "survivors") == 0)
+			f |= SIM_FAULT_SURVIVORS;
 		else if (strcmp(t, "none") != 0)
 			rc = -1;
 	}
@@ -70,17 +75,6 @@ static int parse_range(const char *arg, uint64_t *a, uint64_t *b)
 		return -1;
 	*b = strtoull(end + 1, &end, 10);
 	return *end == '\0' && *a <= *b ? 0 : -1;
-}
-
-static void setup_logging(bool verbose)
-{
-	qb_log_init("blkspace-sim", LOG_DAEMON, LOG_INFO);
-	qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, QB_FALSE);
-	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_ENABLED, QB_FALSE);
-	if (verbose) {
-		qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", LOG_DEBUG);
-		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
-	}
 }
 
 int main(int argc, char **argv)
@@ -131,7 +125,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 64;
 	}
-	setup_logging(sim.verbose);
+	sim_setup_logging("blkspace-sim", sim.verbose);
 	uint64_t seeds = 0, violations = 0;
 	for (uint64_t seed = first; seed <= last; seed++) {
 		sim.seed = seed;
@@ -152,6 +146,10 @@ int main(int argc, char **argv)
 	       (unsigned long long)sim.abandoned);
 	printf("direct receipts: delivered=%llu lost=%llu\n",
 	       (unsigned long long)sim.direct_delivered, (unsigned long long)sim.direct_lost);
+	if (sim.faults & SIM_FAULT_SURVIVORS)
+		printf("survivors: healings without the dead=%llu, configurations going on by "
+		       "vouching=%llu\n", (unsigned long long)sim.survivor_heals,
+		       (unsigned long long)sim.lifts);
 	printf("seeds=%llu steps=%llu violations=%llu\n", (unsigned long long)seeds,
 	       (unsigned long long)(seeds * steps), (unsigned long long)violations);
 	qb_log_fini();

@@ -374,14 +374,27 @@ static int check_all(struct sim *sim)
 	return sim->workload->check(sim->wl);
 }
 
-/* Heal everything and run until nothing is in flight. */
-static int quiesce(struct sim *sim)
+/* A live node's control domain waits for more members: the logs of the
+ * live ones part where either history may have been applied by a dead one. */
+static bool control_undecided(const struct sim *sim)
 {
-	sim->quiescing = true;
-	fault_merge(sim);
-	for (unsigned i = 1; i <= sim->n_nodes; i++)
-		if (!sim->nodes[i].node)
-			node_up(sim, &sim->nodes[i]);
+	for (unsigned i = 1; i <= sim->n_nodes; i++) {
+		struct domain_status st;
+		if (!sim->nodes[i].node || !node_control_domain(sim->nodes[i].node))
+			continue;
+		domain_get_status(node_control_domain(sim->nodes[i].node), &st);
+		if (st.undecided_at)
+			return true;
+	}
+	return false;
+}
+
+/* Run until nothing is in flight, then check that every live node is in
+ * the primary component with the same control state, and the workload's
+ * final invariants. Without the dead (survivors), the control domain may
+ * rightly wait for them (see domain-plan.c): 1 then, and nothing checked. */
+static int settle_and_check(struct sim *sim, bool survivors)
+{
 	for (unsigned k = 0; k < QUIESCE_MAX_STEPS; k++) {
 		start_pending(sim);
 		maybe_disk_error(sim, true);
@@ -399,20 +412,86 @@ static int quiesce(struct sim *sim)
 		if (!moved && changes == 0 && simnet_in_flight(sim->net) == 0 && settled)
 			break;
 	}
+	if (survivors && (control_undecided(sim) || (sim->workload->survivors_must_finish &&
+	                                             !sim->workload->survivors_must_finish(sim->wl))))
+		return 1;
 	struct domain_status ref;
+	unsigned first = 0;
 	for (unsigned i = 1; i <= sim->n_nodes; i++) {
+		if (!sim->nodes[i].node)
+			continue;
 		if (!sim_node_is_primary(&sim->nodes[i]))
 			return sim_violation(sim, "after healing, node %u is not in the primary component", i);
 		struct domain_status st;
 		domain_get_status(node_control_domain(sim->nodes[i].node), &st);
-		if (i == 1)
+		if (!first) {
 			ref = st;
-		else if (st.epoch != ref.epoch || st.seq != ref.seq || st.digest != ref.digest)
-			return sim_violation(sim, "after healing, node %u is at (%llu, %llu), node 1 at (%llu, %llu)",
-			                     i, (unsigned long long)st.epoch, (unsigned long long)st.seq,
+			first = i;
+		} else if (st.epoch != ref.epoch || st.seq != ref.seq || st.digest != ref.digest) {
+			return sim_violation(sim, "after healing, node %u is at (%llu, %llu), node %u at "
+			                     "(%llu, %llu)", i, (unsigned long long)st.epoch,
+			                     (unsigned long long)st.seq, first,
 			                     (unsigned long long)ref.epoch, (unsigned long long)ref.seq);
+		}
 	}
 	return sim->workload->check_final(sim->wl);
+}
+
+/* After a healing, a random minority crashes: the lowest node first, half
+ * the time (a log's writer). */
+static void kill_minority(struct sim *sim)
+{
+	unsigned victims = 1 + (unsigned)prng_below(&sim->rng, (sim->n_nodes - 1) / 2);
+	for (unsigned k = 0; k < victims; k++) {
+		struct sim_node *sn = k == 0 && prng_chance(&sim->rng, 50) ? &sim->nodes[1]
+		                                                           : sim_random_live(sim);
+		if (!sn || !sn->node)
+			continue;
+		if (sim->verbose)
+			fprintf(stderr, "step %llu: kill node %u after healing\n",
+			        (unsigned long long)sim->step, sn->id);
+		node_kill(sim, sn);
+	}
+}
+
+static void all_up(struct sim *sim)
+{
+	for (unsigned i = 1; i <= sim->n_nodes; i++)
+		if (!sim->nodes[i].node)
+			node_up(sim, &sim->nodes[i]);
+}
+
+/* Heal everything and run until nothing is in flight. With
+ * SIM_FAULT_SURVIVORS, half the time a minority then crashes and stays
+ * down (fenced): the others must finish without them, before everyone
+ * comes back and heals once more. */
+static int quiesce(struct sim *sim)
+{
+	sim->quiescing = true;
+	fault_merge(sim);
+	all_up(sim);
+	if (sim->faults & SIM_FAULT_SURVIVORS && prng_chance(&sim->rng, 50)) {
+		if (settle_and_check(sim, false) < 0)
+			return -1;
+		kill_minority(sim);
+		int rc = settle_and_check(sim, true);
+		if (rc < 0)
+			return -1;
+		sim->survivor_heals += rc == 0;
+		all_up(sim);
+	}
+	return settle_and_check(sim, false);
+}
+
+void sim_setup_logging(const char *name, bool verbose)
+{
+	qb_log_init(name, LOG_DAEMON, LOG_INFO);
+	qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, QB_FALSE);
+	qb_log_ctl(QB_LOG_BLACKBOX, QB_LOG_CONF_ENABLED, QB_FALSE);
+	if (verbose) {
+		qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", LOG_DEBUG);
+		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
+	}
 }
 
 void sim_setup(struct sim *sim)

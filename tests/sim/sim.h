@@ -28,6 +28,9 @@ enum sim_fault {
 	/* a node's disk fails its journal commits and snapshots for a while
 	 * (EIO or ENOSPC); its node retries them, as blkspaced does every second */
 	SIM_FAULT_DISK_ERROR = 1u << 5,
+	/* healing first merges the partitions and leaves the dead down (fenced)
+	 * while the live nodes hold a majority: they must finish without them */
+	SIM_FAULT_SURVIVORS = 1u << 6,
 };
 
 struct sim_node {
@@ -67,8 +70,11 @@ struct workload_ops {
 	int (*check)(void *w);
 	/* While healing: nothing left to finish (may be NULL: always true). */
 	bool (*settled)(void *w);
-	/* After quiescence: everything must have settled. */
+	/* After quiescence: everything must have settled (on the live nodes). */
 	int (*check_final)(void *w);
+	/* Healing with the dead left down (SIM_FAULT_SURVIVORS), once nothing
+	 * moves: must the live nodes have finished everything? NULL: yes. */
+	bool (*survivors_must_finish)(void *w);
 	/* Percent of the scheduler's fault chances taken (0 = all of them). */
 	unsigned fault_percent;
 	/* Add this run's outcome counts: acknowledged, refused, abandoned. */
@@ -90,6 +96,8 @@ struct sim {
 	void *wl;
 	uint64_t acked, refused, abandoned; /* over all seeds */
 	uint64_t direct_delivered, direct_lost; /* direct datagrams, over all seeds */
+	uint64_t survivor_heals; /* healings the live nodes finished with the dead down */
+	uint64_t lifts; /* configurations a workload saw go on by its members' vouching */
 	bool hot; /* an answer or a configuration change just happened */
 	bool quiescing; /* healed: workloads finish what they started, start nothing new */
 	/* every replica label seen in this run, with its state digest */
@@ -106,6 +114,10 @@ void sim_kill_node(struct sim *sim, uint32_t node);
 struct sim_node *sim_random_live(struct sim *sim);
 uint64_t sim_next_token(struct sim *sim);
 int sim_violation(struct sim *sim, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* libqb logging for a program that runs the simulator: to stderr at debug
+ * level when verbose, else nowhere. */
+void sim_setup_logging(const char *name, bool verbose);
 
 /* Run one seed: 0 when every invariant held, -1 on a violation. */
 int sim_run(struct sim *sim, uint64_t steps);

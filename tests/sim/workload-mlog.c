@@ -63,7 +63,14 @@ struct mlog_wl {
 	uint32_t seq;
 	uint64_t round; /* while healing: work handed out so far */
 	bool nosync; /* odd seeds start with every region in sync */
+	/* nodes above this one never construct the mirror (half of the seeds:
+	 * the highest minority), so the log's quorum set is a part of the cluster */
+	uint32_t last_user;
 	uint64_t acked, refused, abandoned; /* abandoned: timed out and sent again */
+	uint64_t lifted_epoch[SIMNET_MAX_NODES + 1]; /* last epoch seen going on by vouching */
+	/* a node crashed with the region marked (its legs may differ) and no
+	 * resync of it was acknowledged since: after healing none is left */
+	bool diverged[REGIONS];
 };
 
 static void *wl_create(struct sim *sim)
@@ -72,6 +79,7 @@ static void *wl_create(struct sim *sim)
 	if (w) {
 		w->sim = sim;
 		w->nosync = sim->seed % 2;
+		w->last_user = sim->n_nodes - (sim->seed / 2 % 2 ? (sim->n_nodes - 1) / 2 : 0);
 	}
 	return w;
 }
@@ -235,7 +243,7 @@ static void wl_submit(void *p, struct sim_node *sn)
 	bool may_start = !unfenced_node_cut_off(w);
 	switch (k->state) {
 	case K_DOWN:
-		if ((k->retired && w->sim->quiescing) || !may_start)
+		if ((k->retired && w->sim->quiescing) || !may_start || sn->id > w->last_user)
 			break; /* the others must carry on without it */
 		k->state = K_CTR;
 		snprintf(ctr, sizeof(ctr), "%u clustered-disk %s %u%s", REGIONS * REGION_SIZE, LOG_DEV,
@@ -353,6 +361,13 @@ static void on_answer(struct mlog_wl *w, uint32_t node, const int64_t *words, si
 	case DM_ULOG_GET_SYNC_COUNT:
 		k->sync_count = n == 1 ? (uint64_t)words[0] : 0;
 		break;
+	case DM_ULOG_SET_REGION_SYNC: {
+		uint64_t v[2];
+		memcpy(v, k->data, sizeof(v));
+		if (v[0] < REGIONS && v[1])
+			w->diverged[v[0]] = false;
+		break;
+	}
 	}
 }
 
@@ -385,7 +400,14 @@ static void wl_on_kernel_reply(void *p, uint32_t node, const struct ulog_origin 
 static void wl_on_node_down(void *p, uint32_t node)
 {
 	struct mlog_wl *w = p;
+	for (uint64_t r = 0; r < REGIONS; r++)
+		w->diverged[r] |= w->k[node].marked_at[r] != 0; /* a write may be half done */
 	memset(&w->k[node], 0, sizeof(w->k[node])); /* a crash takes the kernel too */
+	/* what it marked (or, when the others go on without a majority, every
+	 * region) resyncs: the survivors' kernels ask for work again, as after
+	 * the writer's automatic resume (mlog-auto-resume.c) */
+	for (uint32_t i = 1; i <= w->sim->n_nodes; i++)
+		w->k[i].done_round = 0;
 }
 
 /* The kernel gives up after a timeout and sends the request again. */
@@ -459,17 +481,54 @@ static int check_disk(struct mlog_wl *w)
 	return 0;
 }
 
-static int wl_check(void *p) { return check_disk(p); }
+/* Count the configurations that went on by their members' vouching that
+ * the nodes they lacked were fenced (node-mlog-lift.c). */
+static void count_lifts(struct mlog_wl *w)
+{
+	for (uint32_t i = 1; i <= w->sim->n_nodes; i++) {
+		struct node_log_info info;
+		if (!w->sim->nodes[i].node || node_log_find(w->sim->nodes[i].node, LOG_UUID, &info) < 0 ||
+		    !info.has_domain || !info.domain.lifted || info.domain.epoch == w->lifted_epoch[i])
+			continue;
+		w->lifted_epoch[i] = info.domain.epoch;
+		if (i == info.domain.writer)
+			w->sim->lifts++;
+	}
+}
+
+static int wl_check(void *p)
+{
+	count_lifts(p);
+	return check_disk(p);
+}
 
 /* A node whose kernel destroyed the table and stays away while healing. */
 static bool away(const struct kernel *k) { return k->retired && k->state == K_DOWN && !k->busy; }
+
+/* Has node no mirror table, for good or while healing? */
+static bool without_table(const struct mlog_wl *w, uint32_t node)
+{
+	return node > w->last_user || away(&w->k[node]);
+}
+
+/* While the dead stay down, the live nodes finish everything unless one
+ * stays away (it may have been a member since the last active
+ * configuration: then nobody may vouch for it, it is alive). */
+static bool wl_survivors_must_finish(void *p)
+{
+	struct mlog_wl *w = p;
+	for (uint32_t i = 1; i <= w->sim->n_nodes; i++)
+		if (w->sim->nodes[i].node && i <= w->last_user && away(&w->k[i]))
+			return false;
+	return true;
+}
 
 static bool wl_settled(void *p)
 {
 	struct mlog_wl *w = p;
 	for (uint32_t i = 1; i <= w->sim->n_nodes; i++) {
 		const struct kernel *k = &w->k[i];
-		if (w->sim->nodes[i].node && !away(k) && (k->busy || k->state != K_RUN || k->resync_due ||
+		if (w->sim->nodes[i].node && !without_table(w, i) && (k->busy || k->state != K_RUN || k->resync_due ||
 		                              k->flush_due || k->done_round != w->round + 1))
 			return false;
 	}
@@ -479,9 +538,11 @@ static bool wl_settled(void *p)
 static int wl_check_final(void *p)
 {
 	struct mlog_wl *w = p;
+	bool running = false;
 	for (uint32_t i = 1; i <= w->sim->n_nodes; i++) {
-		if (away(&w->k[i]))
+		if (without_table(w, i) || !w->sim->nodes[i].node)
 			continue;
+		running = true;
 		if (w->k[i].busy)
 			return sim_violation(w->sim, "node %u: %s never answered after healing", i,
 			                     ulog_type_name(w->k[i].type));
@@ -493,6 +554,12 @@ static int wl_check_final(void *p)
 			return sim_violation(w->sim, "node %u: %llu of %d regions in sync after resync",
 			                     i, (unsigned long long)count, REGIONS);
 	}
+	/* nosync tables take every region for in sync at each first resume, as
+	 * the kernel's own logs do: the administrator said so */
+	for (uint64_t r = 0; running && !w->nosync && r < REGIONS; r++)
+		if (w->diverged[r])
+			return sim_violation(w->sim, "region %llu was marked by a node that crashed, and "
+			                     "all are in sync without a resync of it", (unsigned long long)r);
 	return check_disk(w);
 }
 
@@ -518,6 +585,7 @@ const struct workload_ops mlog_workload = {
 	.check = wl_check,
 	.settled = wl_settled,
 	.check_final = wl_check_final,
+	.survivors_must_finish = wl_survivors_must_finish,
 	.count = wl_count,
 	/* a kernel request takes tens of steps: a fault every few hundred steps
 	 * lets marks and clears of several nodes overlap between faults */
