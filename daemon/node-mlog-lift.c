@@ -137,6 +137,8 @@ void node_lift_control_changed(struct node *n)
 void mlog_lift_track(struct mlog_local *l)
 {
 	struct domain_status st;
+	if (!l->nd.domain)
+		return; /* still being opened */
 	domain_get_status(l->nd.domain, &st);
 	if (domain_is_active(l->nd.domain))
 		l->n_seen = 0;
