@@ -283,6 +283,11 @@ static int on_get_resync_work(struct mlog_state *s, uint32_t origin, const uint8
 	return 0;
 }
 
+/* The end of a copy. Only the copy the log handed out counts: one handed
+ * out before a membership event took it back (its node left, or the log
+ * was taken over) may have raced another node's writes, which no longer
+ * waited for it; the region is handed out again. A failed copy always
+ * counts. */
 static int on_set_region_sync(struct mlog_state *s, uint32_t origin, const uint8_t *body,
                               size_t len, struct wbuf *reply)
 {
@@ -293,8 +298,11 @@ static int on_set_region_sync(struct mlog_state *s, uint32_t origin, const uint8
 	rbuf_expect_end(&r);
 	if (rbuf_error(&r) || region >= s->region_count)
 		return -EINVAL;
+	bool assigned = s->recoverer == origin && s->recovering == region;
+	if (in_sync && !assigned)
+		return 0; /* a copy handed out before a membership event: see above */
 	mlog_set_sync(s, region, in_sync != 0);
-	if (s->recoverer && s->recovering == region)
+	if (assigned)
 		s->recoverer = 0;
 	return 0;
 }
@@ -570,9 +578,12 @@ static void set_quorum(struct mlog_state *s, const uint32_t *ids, size_t n)
  * vouched that the nodes of the set it lacks are fenced. Those may have
  * changed the log without us, after our last epoch, and what they marked
  * there is known to nobody here (a core log has no record of it; the disk
- * log's may be older than their last marks): every region is resynced. */
+ * log's may be older than their last marks): every region is resynced, and
+ * a copy handed out before does not count (their writes did not wait for
+ * it). */
 static void take_over(struct mlog_state *s, const uint32_t *ids, size_t n)
 {
+	s->recoverer = 0;
 	for (size_t i = 0; i < s->n_quorum; i++) {
 		bool member = false;
 		for (size_t k = 0; k < n; k++)

@@ -215,14 +215,31 @@ START_TEST(test_mlog_lift_takes_over_and_resyncs_all)
 	membership(all, 3); /* the set is {1, 2} */
 	uint64_t r1 = 3, r2 = 5;
 	wbuf_reset(&w);
+	mlog_encode_set_sync(&w, 7, 0); /* a failed copy: out of sync, whoever says so */
+	ck_assert_int_eq(apply_op(3, MLOG_OP_SET_REGION_SYNC, &w), 0);
+	wbuf_reset(&w);
+	ck_assert_int_eq(apply_op(2, MLOG_OP_GET_RESYNC_WORK, &w), 0);
+	ck_assert_uint_eq(s->recoverer, 2);
+	ck_assert_uint_eq(s->recovering, 7);
+	wbuf_reset(&w);
+	mlog_encode_set_sync(&w, 7, 1);
+	ck_assert_int_eq(apply_op(1, MLOG_OP_SET_REGION_SYNC, &w), 0); /* not node 1's copy */
+	ck_assert(!mlog_is_in_sync(s, 7));
+	ck_assert_uint_eq(s->recoverer, 2);
+	wbuf_reset(&w);
 	mlog_encode_regions(&w, &r1, 1);
 	ck_assert_int_eq(apply_op(1, MLOG_OP_MARK, &w), 0);
 	wbuf_reset(&w);
 	mlog_encode_regions(&w, &r2, 1);
 	ck_assert_int_eq(apply_op(2, MLOG_OP_MARK, &w), 0);
-	ck_assert_uint_eq(s->sync_count, 16);
+	ck_assert_uint_eq(s->sync_count, 15);
 	membership(two, 1);
 	ck_assert_uint_eq(s->sync_count, 0);
+	ck_assert_uint_eq(s->recoverer, 0);
+	wbuf_reset(&w);
+	mlog_encode_set_sync(&w, 7, 1); /* node 2's copy began before: it does not count */
+	ck_assert_int_eq(apply_op(2, MLOG_OP_SET_REGION_SYNC, &w), 0);
+	ck_assert(!mlog_is_in_sync(s, 7));
 	ck_assert(!mlog_is_in_sync(s, 9));
 	ck_assert(!mlog_is_marked_by(s, r1, 1));
 	ck_assert(mlog_is_marked_by(s, r2, 2));
