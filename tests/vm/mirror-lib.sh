@@ -219,3 +219,17 @@ stopped() {
 		for _ in $(seq 100); do pgrep -x blkspaced > /dev/null || exit 0; sleep 0.1; done
 		echo "blkspaced still runs 10 s after SIGTERM"; exit 1'
 }
+
+# The start of a mirror test: the daemon is built (else the test fails), every node gets
+# a fresh control domain and starts blkspaced with the netlink kernel link, and the shared
+# disks are fresh (the legs differ).
+mirror_test_begin() {
+	if [ ! -x "$BUILD/daemon/blkspaced" ]; then
+		not_ok "blkspaced is built in $BUILD (BLKSPACE_BUILD): nothing to test"
+		done_testing
+	fi
+	vm exec all 'rm -rf /var/lib/blkspace /var/log/blkspace'
+	check "blkspaced starts on all nodes (kernel_link = netlink)" start_blkspaced 1,2,3
+	check "blkspaced ready on all nodes, the netlink kernel link open" wait_until 60 serving 1,2,3
+	check "a fresh log device, and leg 2 filled with random data (the legs differ)" fresh_disks
+}

@@ -49,17 +49,9 @@ node2_resumed() {
 		END {exit !s}" /var/log/blkspace/blkspaced.log' || { echo "node2 did not resume its mirror"; return 1; }
 }
 
-if [ ! -x "$BUILD/daemon/blkspaced" ]; then
-	not_ok "blkspaced is built in $BUILD (BLKSPACE_BUILD): nothing to test"
-	done_testing
-fi
-
 # --- 1. the mirror on nodes 1 and 2, blkspaced on all three ---------------------------------
 
-vm exec all 'rm -rf /var/lib/blkspace /var/log/blkspace' # a fresh control domain
-check "blkspaced starts on all nodes (kernel_link = netlink)" start_blkspaced 1,2,3
-check "blkspaced ready on all nodes, the netlink kernel link open" wait_until 60 serving 1,2,3
-check "a fresh log device, and leg 2 filled with random data (the legs differ)" fresh_disks
+mirror_test_begin
 check "dmsetup create of the mirror on nodes 1 and 2 (node3 runs none)" \
 	vm exec -t 90 1,2 "dmsetup create $MIRROR --table '$TABLE'"
 check "the initial resync: in sync on nodes 1 and 2, members and registered [1,2]" \

@@ -36,17 +36,9 @@ writing() {
 	logs_are 1 "[1,2,3]" 'l["marked"] >= 2'
 }
 
-if [ ! -x "$BUILD/daemon/blkspaced" ]; then
-	not_ok "blkspaced is built in $BUILD (BLKSPACE_BUILD): nothing to test"
-	done_testing
-fi
-
 # --- 1. blkspaced on all nodes, the table on all nodes --------------------------------------
 
-vm exec all 'rm -rf /var/lib/blkspace /var/log/blkspace' # a fresh control domain
-check "blkspaced starts on all nodes (kernel_link = netlink)" start_blkspaced 1,2,3
-check "blkspaced ready on all nodes, the netlink kernel link open" wait_until 60 serving 1,2,3
-check "a fresh log device, and leg 2 filled with random data (the legs differ)" fresh_disks
+mirror_test_begin
 check "dmsetup create of a 2-leg mirror with a clustered-disk log returns on all nodes (CTR, RESUME answered)" \
 	vm exec -t 90 all "dmsetup create $MIRROR --table '$TABLE'"
 check "blkspace log list on all nodes: the log, resumed, members and registered [1,2,3]" \
