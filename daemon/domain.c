@@ -156,6 +156,15 @@ void domain_for_each_pending(const struct domain *d,
 		fn(data, d->log[i].origin, d->log[i].op, d->log[i].body, d->log[i].body_len);
 }
 
+enum domain_phase domain_phase(const struct domain *d) { return d->phase; }
+
+size_t domain_member_ids(const struct domain *d, uint32_t *ids)
+{
+	for (size_t i = 0; i < d->n_members; i++)
+		ids[i] = d->members[i].nodeid;
+	return d->n_members;
+}
+
 uint32_t domain_writer(const struct domain *d)
 {
 	return d->phase != DOMAIN_OUTSIDE && d->n_members ? d->members[0].nodeid : 0;

@@ -35,6 +35,15 @@
 #define DOMAIN_MAX_MEMBERS 64
 #define DOMAIN_NAME_MAX 64
 
+/* Is id one of the n node ids at ids? */
+static inline bool nodeid_in(const uint32_t *ids, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
 struct domain;
 
 /* The replicated state of one kind of domain. Every member is required. */
@@ -237,5 +246,10 @@ void domain_for_each_pending(const struct domain *d,
                              void *data);
 /* Lowest member nodeid of the current configuration (the writer), 0 outside. */
 uint32_t domain_writer(const struct domain *d);
+/* The phase, and the current configuration's member nodeids (sorted; room
+ * for DOMAIN_MAX_MEMBERS): cheap, unlike domain_get_status(), which hashes
+ * the whole service state. */
+enum domain_phase domain_phase(const struct domain *d);
+size_t domain_member_ids(const struct domain *d, uint32_t *ids);
 
 #endif

@@ -66,14 +66,6 @@ static struct waiting *waiting_find(struct fence_watch *f, uint32_t nodeid, bool
 	return w;
 }
 
-static bool has_id(const uint32_t *ids, size_t n, uint32_t id)
-{
-	for (size_t i = 0; i < n; i++)
-		if (ids[i] == id)
-			return true;
-	return false;
-}
-
 static void confirm(struct fence_watch *f, struct waiting *w)
 {
 	int rc = node_fence_confirmed(f->p.node, w->nodeid);
@@ -160,7 +152,7 @@ void fence_watch_poll(struct fence_watch *f)
 	/* every member asks for the nodes outside: each vouches for itself */
 	for (size_t i = 0; i < n_out; i++) {
 		struct waiting *w = waiting_find(f, out[i], true);
-		if (w && !has_id(mine, n_mine, out[i]))
+		if (w && !nodeid_in(mine, n_mine, out[i]))
 			act(f, w);
 	}
 	/* forget nodes nobody waits for any more, once their query is reaped */

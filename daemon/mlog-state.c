@@ -312,14 +312,6 @@ static int read_attestation(const uint8_t *info, size_t len, uint32_t *fenced, s
 	return 0;
 }
 
-static bool contains(const uint32_t *ids, size_t n, uint32_t id)
-{
-	for (size_t i = 0; i < n; i++)
-		if (ids[i] == id)
-			return true;
-	return false;
-}
-
 /* The member vouches (see node-mlog-lift.c) that every node of the source's
  * quorum set missing here is fenced since it left. */
 bool mlog_is_lifted(const uint8_t *src_info, size_t src_len, const uint8_t *member_info,
@@ -333,7 +325,7 @@ bool mlog_is_lifted(const uint8_t *src_info, size_t src_len, const uint8_t *memb
 	    read_attestation(member_info, member_len, fenced, &nf) < 0)
 		return false;
 	for (size_t i = 0; i < nq; i++)
-		if (!contains(members, n, q[i]) && !contains(fenced, nf, q[i]))
+		if (!nodeid_in(members, n, q[i]) && !nodeid_in(fenced, nf, q[i]))
 			return false;
 	return true;
 }

@@ -584,13 +584,9 @@ static void set_quorum(struct mlog_state *s, const uint32_t *ids, size_t n)
 static void take_over(struct mlog_state *s, const uint32_t *ids, size_t n)
 {
 	s->recoverer = 0;
-	for (size_t i = 0; i < s->n_quorum; i++) {
-		bool member = false;
-		for (size_t k = 0; k < n; k++)
-			member |= ids[k] == s->quorum[i];
-		if (!member)
+	for (size_t i = 0; i < s->n_quorum; i++)
+		if (!nodeid_in(ids, n, s->quorum[i]))
 			forget_node(s, s->quorum[i]);
-	}
 	if (s->sync && s->region_count) {
 		memset(s->sync, 0, map_bytes(s->region_count));
 		s->sync_count = 0;
@@ -607,22 +603,13 @@ static void mlog_apply_membership(void *state, uint64_t epoch, const uint32_t *i
 	size_t n_gone = 0;
 	if (s->n_quorum && !mlog_quorum_rule(s->quorum, s->n_quorum, ids, n))
 		take_over(s, ids, n);
-	for (size_t i = 0; i < s->n_registry; i++) {
-		bool member = false;
-		for (size_t k = 0; k < n; k++)
-			member |= ids[k] == s->registry[i];
-		if (!member)
+	for (size_t i = 0; i < s->n_registry; i++)
+		if (!nodeid_in(ids, n, s->registry[i]))
 			gone[n_gone++] = s->registry[i];
-	}
 	for (size_t i = 0; i < n_gone; i++)
 		depart_node(s, gone[i]);
-	if (s->recoverer) {
-		bool member = false;
-		for (size_t k = 0; k < n; k++)
-			member |= ids[k] == s->recoverer;
-		if (!member)
-			s->recoverer = 0;
-	}
+	if (s->recoverer && !nodeid_in(ids, n, s->recoverer))
+		s->recoverer = 0;
 	set_quorum(s, ids, n);
 }
 

@@ -89,7 +89,6 @@ void node_mlog_control_active(struct node *n);
 /* node-mlog-lift.c: nodes known fenced since they left the control
  * configuration, for the logs whose fenced majority members vouch for. */
 void node_note_fenced(struct node *n, uint32_t nodeid);
-bool node_knows_fenced(const struct node *n, uint32_t nodeid);
 /* After a batch in which the control domain's phase or members changed. */
 void node_lift_control_changed(struct node *n);
 

@@ -31,17 +31,9 @@
 
 #include <qb/qblog.h>
 
-static bool has_id(const uint32_t *ids, size_t n, uint32_t id)
-{
-	for (size_t i = 0; i < n; i++)
-		if (ids[i] == id)
-			return true;
-	return false;
-}
-
 static void add_id(uint32_t *ids, size_t *n, size_t max, uint32_t id)
 {
-	if (has_id(ids, *n, id) || *n == max)
+	if (nodeid_in(ids, *n, id) || *n == max)
 		return;
 	size_t i = *n;
 	while (i > 0 && ids[i - 1] > id) {
@@ -55,13 +47,9 @@ static void add_id(uint32_t *ids, size_t *n, size_t max, uint32_t id)
 /* Members of the active control configuration; 0 when it is not active. */
 static size_t control_members(const struct node *n, uint32_t *ids)
 {
-	struct domain_status st;
 	if (!n->started || !domain_is_active(n->control.domain))
 		return 0;
-	domain_get_status(n->control.domain, &st);
-	for (size_t i = 0; i < st.n_members; i++)
-		ids[i] = st.members[i].nodeid;
-	return st.n_members;
+	return domain_member_ids(n->control.domain, ids);
 }
 
 /* Every node the cluster is configured with or ever had a daemon in it. */
@@ -76,7 +64,7 @@ static size_t cluster_nodes(const struct node *n, uint32_t *ids, bool *engine_me
 	}
 	const struct control_state *cs = node_control_state(n);
 	for (size_t i = 0; cs && i < cs->nodes.n && count < QUORUM_MAX_NODES; i++) {
-		if (!has_id(ids, count, cs->nodes.items[i].nodeid)) {
+		if (!nodeid_in(ids, count, cs->nodes.items[i].nodeid)) {
 			ids[count] = cs->nodes.items[i].nodeid;
 			engine_member[count++] = false;
 		}
@@ -84,9 +72,9 @@ static size_t cluster_nodes(const struct node *n, uint32_t *ids, bool *engine_me
 	return count;
 }
 
-bool node_knows_fenced(const struct node *n, uint32_t nodeid)
+static bool knows_fenced(const struct node *n, uint32_t nodeid)
 {
-	return has_id(n->fenced, n->n_fenced, nodeid);
+	return nodeid_in(n->fenced, n->n_fenced, nodeid);
 }
 
 /* Tell every log refused by its quorum rule that our facts changed. */
@@ -113,8 +101,8 @@ void node_note_fenced(struct node *n, uint32_t nodeid)
 {
 	uint32_t ctl[DOMAIN_MAX_MEMBERS];
 	size_t n_ctl = control_members(n, ctl);
-	if (nodeid == 0 || nodeid == n->nodeid || has_id(ctl, n_ctl, nodeid) ||
-	    node_knows_fenced(n, nodeid))
+	if (nodeid == 0 || nodeid == n->nodeid || nodeid_in(ctl, n_ctl, nodeid) ||
+	    knows_fenced(n, nodeid))
 		return; /* back with us: news of an earlier fencing */
 	add_id(n->fenced, &n->n_fenced, QUORUM_MAX_NODES, nodeid);
 	struct mlog_local *l;
@@ -128,7 +116,7 @@ void node_lift_control_changed(struct node *n)
 	uint32_t ctl[DOMAIN_MAX_MEMBERS];
 	size_t n_ctl = control_members(n, ctl), k = 0;
 	for (size_t i = 0; i < n->n_fenced; i++)
-		if (!has_id(ctl, n_ctl, n->fenced[i]))
+		if (!nodeid_in(ctl, n_ctl, n->fenced[i]))
 			n->fenced[k++] = n->fenced[i];
 	n->n_fenced = k; /* a node back with us needs a new fencing once it leaves */
 	attest_changed_all(n);
@@ -136,14 +124,14 @@ void node_lift_control_changed(struct node *n)
 
 void mlog_lift_track(struct mlog_local *l)
 {
-	struct domain_status st;
+	uint32_t ids[DOMAIN_MAX_MEMBERS];
 	if (!l->nd.domain)
 		return; /* still being opened */
-	domain_get_status(l->nd.domain, &st);
 	if (domain_is_active(l->nd.domain))
 		l->n_seen = 0;
-	for (size_t i = 0; i < st.n_members; i++)
-		add_id(l->seen, &l->n_seen, DOMAIN_MAX_MEMBERS, st.members[i].nodeid);
+	size_t n = domain_member_ids(l->nd.domain, ids);
+	for (size_t i = 0; i < n; i++)
+		add_id(l->seen, &l->n_seen, DOMAIN_MAX_MEMBERS, ids[i]);
 }
 
 /* May a node outside the log's configuration be left out of the vouching? */
@@ -151,30 +139,27 @@ static bool outside_is_harmless(const struct mlog_local *l, uint32_t id, const u
                                 size_t n_ctl, bool engine_member)
 {
 	const struct node *n = l->node;
-	if (node_knows_fenced(n, id))
+	if (knows_fenced(n, id))
 		return true;
-	return engine_member && has_id(ctl, n_ctl, id) && !has_id(l->seen, l->n_seen, id);
+	return engine_member && nodeid_in(ctl, n_ctl, id) && !nodeid_in(l->seen, l->n_seen, id);
 }
 
 void mlog_lift_attest(struct mlog_local *l, struct wbuf *out)
 {
 	const struct node *n = l->node;
-	struct domain_status st;
 	uint32_t ctl[DOMAIN_MAX_MEMBERS], all[QUORUM_MAX_NODES], mine[DOMAIN_MAX_MEMBERS];
 	bool engine_member[QUORUM_MAX_NODES];
-	size_t n_ctl = control_members(n, ctl), n_mine = 0;
+	size_t n_ctl = control_members(n, ctl);
 	if (!n_ctl || !n->n_fenced)
 		return; /* nothing to vouch for, or not in the primary partition */
-	domain_get_status(l->nd.domain, &st);
-	for (size_t i = 0; i < st.n_members; i++)
-		mine[n_mine++] = st.members[i].nodeid;
+	size_t n_mine = domain_member_ids(l->nd.domain, mine);
 	size_t n_all = cluster_nodes(n, all, engine_member);
 	for (size_t i = 0; i < n_all; i++)
-		if (!has_id(mine, n_mine, all[i]) &&
+		if (!nodeid_in(mine, n_mine, all[i]) &&
 		    !outside_is_harmless(l, all[i], ctl, n_ctl, engine_member[i]))
 			return;
 	for (size_t i = 0; i < l->n_seen; i++)
-		if (!has_id(mine, n_mine, l->seen[i]) && !node_knows_fenced(n, l->seen[i]))
+		if (!nodeid_in(mine, n_mine, l->seen[i]) && !knows_fenced(n, l->seen[i]))
 			return;
 	mlog_encode_attestation(out, n->fenced, n->n_fenced);
 }
@@ -184,19 +169,14 @@ size_t node_fence_outside_wanted(const struct node *n, uint32_t *nodeids, size_t
 	uint32_t ctl[DOMAIN_MAX_MEMBERS], all[QUORUM_MAX_NODES];
 	bool engine_member[QUORUM_MAX_NODES], refused = false;
 	const struct mlog_local *l;
-	LIST_FOREACH(l, &n->logs, link) {
-		struct domain_status st;
-		if (!l->has_domain)
-			continue;
-		domain_get_status(l->nd.domain, &st);
-		refused |= st.phase == DOMAIN_INQUORATE;
-	}
+	LIST_FOREACH(l, &n->logs, link)
+		refused |= l->has_domain && domain_phase(l->nd.domain) == DOMAIN_INQUORATE;
 	size_t n_ctl = control_members(n, ctl), count = 0;
 	if (!refused || !n_ctl)
 		return 0;
 	size_t n_all = cluster_nodes(n, all, engine_member);
 	for (size_t i = 0; i < n_all && count < max; i++)
-		if (!has_id(ctl, n_ctl, all[i]) && !node_knows_fenced(n, all[i]))
+		if (!nodeid_in(ctl, n_ctl, all[i]) && !knows_fenced(n, all[i]))
 			nodeids[count++] = all[i];
 	return count;
 }

@@ -91,9 +91,11 @@ static const char usage_node[] =
         "configured, online (cluster engine member), member (of the blkspace control\n"
         "domain) and the daemon incarnation.\n"
         "confirm-fenced: confirm that node NODEID is powered off or fenced. The mirror\n"
-        "logs that keep the regions it had marked until it is fenced then resync them.\n"
-        "Use it only when you know the node is off: normally blkspaced learns it from\n"
-        "Pacemaker's fencer (fencing = pacemaker in blkspaced.conf).\n";
+        "logs that keep the regions it had marked until it is fenced then resync them,\n"
+        "and a log whose nodes here lack a majority without it may go on (each of its\n"
+        "nodes must know it). Use it only when you know the node is off: normally\n"
+        "blkspaced learns it from Pacemaker's fencer (fencing = pacemaker in\n"
+        "blkspaced.conf).\n";
 
 static const char usage_property[] =
         "Usage: blkspace property [list]\n"

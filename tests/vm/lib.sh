@@ -13,6 +13,9 @@ T_TEST=$SECONDS
 
 vm() { "$VM_HERE/vm" "$@"; }
 
+# restart_node N: a crashed node starts again, until corosync has 3 members
+restart_node() { vm start "$1" > /dev/null && vm wait -t 120 3; }
+
 ok() {
 	CHECKS=$((CHECKS + 1))
 	echo "ok $CHECKS - $*"

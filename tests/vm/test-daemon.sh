@@ -73,8 +73,7 @@ check "blkspace status (text) answers on all nodes" vm exec all 'blkspace status
 vm crash 2 > /dev/null
 check "crash of node2: nodes 1 and 3 report members [1,3] and stay quorate" \
 	wait_until 60 agree 1,3 "[1,3]"
-restart_node2() { vm start 2 > /dev/null && vm wait -t 120 3; }
-check "crashed node2 starts again, corosync has 3 members" restart_node2
+check "crashed node2 starts again, corosync has 3 members" restart_node 2
 check "blkspace status --local --quiet exits 69 (unreachable) before blkspaced runs on node2" \
 	vm exec 2 'blkspace status --local --quiet; rc=$?; [ $rc = 69 ] || { echo "exit $rc"; exit 1; }'
 check "blkspaced starts again on node2" start_blkspaced 2

@@ -85,8 +85,7 @@ check "dmsetup resume on node2 returns" vm exec -t 60 2 "dmsetup resume $MIRROR"
 
 # --- 4. node1 comes back -------------------------------------------------------------------
 
-restart_node1() { vm start 1 > /dev/null && vm wait -t 120 3; }
-check "crashed node1 starts again, corosync has 3 members" restart_node1
+check "crashed node1 starts again, corosync has 3 members" restart_node 1
 check "blkspaced starts again on node1, the netlink kernel link open" \
 	eval 'start_blkspaced 1 && wait_until 60 serving 1'
 check "dmsetup create on node1 returns" vm exec -t 90 1 "dmsetup create $MIRROR --table '$TABLE'"

@@ -63,7 +63,7 @@ check "node3 reads pattern A back (O_DIRECT)" read_pattern 3 1 4 0
 # then all wait between the two. A crash then (seen in CI) rightly leaves no marks
 # and nothing to resync: node2 comes back and crashes again, at most three times.
 rejoin_node2() {
-	vm start 2 > /dev/null && vm wait -t 120 3 && start_blkspaced 2 &&
+	restart_node 2 && start_blkspaced 2 &&
 		wait_until 60 serving 2 && vm exec -t 90 2 "dmsetup create $MIRROR --table '$TABLE'" &&
 		wait_until 60 in_sync 1,2,3 "[1,2,3]"
 }
@@ -119,8 +119,7 @@ check "dmsetup resume on nodes 1 and 3 returns (RESUME answered)" vm exec -t 60 
 check "the log is back on nodes 1 and 3 from the disk log: members [1,3], in sync" \
 	wait_until 60 in_sync 1,3 "[1,3]"
 
-restart_node2() { vm start 2 > /dev/null && vm wait -t 120 3; }
-check "crashed node2 starts again, corosync has 3 members" restart_node2
+check "crashed node2 starts again, corosync has 3 members" restart_node 2
 check "blkspaced starts again on node2, the netlink kernel link open" \
 	eval 'start_blkspaced 2 && wait_until 60 serving 2'
 check "dmsetup create on node2 returns (CTR, RESUME answered)" vm exec -t 90 2 "dmsetup create $MIRROR --table '$TABLE'"
